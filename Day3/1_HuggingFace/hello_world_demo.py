@@ -71,19 +71,23 @@ def load_pretrained_classifier(args, device):
     choice = hub.resolve_model("sentiment", args.profile, args.model)
     start = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(choice.path)
-    model = AutoModelForSequenceClassification.from_pretrained(choice.path).to(device)
+    model, loading = AutoModelForSequenceClassification.from_pretrained(
+        choice.path, output_loading_info=True)
+    model.to(device)
     seconds = time.perf_counter() - start
     model.eval()  # from_pretrained already returns eval mode (dropout off); say it anyway
     n_params = sum(p.numel() for p in model.parameters())
     report.table("The model", ["what", "value"], [
-        ["model", choice.wanted], ["loaded from", f"{choice.source} ({choice.path})"],
+        ["model", choice.name], ["loaded from", f"{choice.source} ({choice.path})"],
         ["class", type(model).__name__], ["parameters", n_params],
         ["labels (config.id2label)", model.config.id2label], ["load time (s)", seconds]])
-    if model.config.num_labels < 2:
-        raise cli.UsageError(f"{choice.wanted} is not a classifier (it has "
-                             f"{model.config.num_labels} output label)")
-    info = {"model": choice.wanted, "source": choice.source, "parameters": n_params,
-            "labels": list(model.config.id2label.values()), "load_seconds": round(seconds, 2)}
+    if loading["missing_keys"]:  # e.g. --model distilbert/distilbert-base-uncased
+        report.note(f"WARNING: {choice.name} has no trained classification head; these weights "
+                    f"were initialised at random: {', '.join(loading['missing_keys'])}. Its "
+                    f"predictions mean nothing until it is fine-tuned (section 3).")
+    info = {"model": choice.name, "wanted": choice.wanted, "source": choice.source,
+            "parameters": n_params, "labels": list(model.config.id2label.values()),
+            "head_trained": not loading["missing_keys"], "load_seconds": round(seconds, 2)}
     return tokenizer, model, info
 
 
@@ -151,7 +155,7 @@ def generate_with_instruction_model(args, device) -> list[dict]:
         text = tokenizer.decode(ids[0], skip_special_tokens=True)
         outputs.append({"prompt": prompt, "output_ids": ids[0].tolist(), "output": text,
                         "seconds": round(seconds, 3)})
-    report.table(f"{choice.wanted}: model.generate()", ["prompt", "output token ids", "text"],
+    report.table(f"{choice.name}: model.generate()", ["prompt", "output token ids", "text"],
                  [[o["prompt"], o["output_ids"][:8], o["output"]] for o in outputs])
     report.note("ids start with the decoder start token (pad) and end with </s>; "
                 "skip_special_tokens=True drops both when decoding")

@@ -1,20 +1,21 @@
 """Reaching the Hugging Face Hub, or not: decide fast, then use the cache or the tiny zoo.
 
 A Hub call made while the network is down waits 20 to 50 seconds before it fails. So before
-the first Hub call, `network_status()` probes the Hub with a 2-second socket connection
-(or reads HF_HUB_OFFLINE=1). If the Hub is unreachable it switches this process to offline
-mode, and `resolve_model` / `load_dataset_for` then use the local Hugging Face cache when it
-holds what is needed, or fall back to the tiny profile with one clear banner.
+the first Hub call, `network_status()` decides (HF_HUB_OFFLINE=1, or an HTTP request to the Hub
+bounded to 2 seconds). If the Hub is unreachable it switches this process to offline mode, and
+`resolve_model` / `load_dataset_for` then use the local Hugging Face cache when it holds what
+is needed, or fall back to the tiny profile with one clear banner.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import socket
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -44,8 +45,9 @@ class ModelChoice:
     source: str  # "hub", "cache", "local", "package" or "tiny"
 
     @property
-    def fell_back(self) -> bool:
-        return self.source == "tiny" and self.wanted != Path(self.path).name
+    def name(self) -> str:
+        """The name of the model actually loaded (the tiny model's name after a fallback)."""
+        return Path(self.path).name if self.source == "tiny" else self.wanted
 
 
 _status: NetworkStatus | None = None
@@ -60,24 +62,34 @@ def hub_endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
 
 
-def probe_hub(timeout: float = PROBE_TIMEOUT_S) -> bool:
-    """True if a TCP connection to the Hub opens within `timeout` seconds (DNS included)."""
-    url = urlparse(hub_endpoint())
-    port = url.port or (443 if url.scheme == "https" else 80)
-    result = []
+def probe_hub(timeout: float = PROBE_TIMEOUT_S) -> tuple[bool, str]:
+    """Ask the Hub's front page for an answer within `timeout` seconds (DNS included).
 
-    def connect():
+    Only an HTTP 200 from the Hub's own address counts: conference wifi often has a captive
+    portal that accepts every connection and answers with its own login page.
+    """
+    endpoint = hub_endpoint()
+    outcome: list[tuple[bool, str]] = []
+
+    def ask():
         try:
-            with socket.create_connection((url.hostname, port), timeout=timeout):
-                result.append(True)
-        except OSError:
-            result.append(False)
+            request = urllib.request.Request(endpoint, method="HEAD")
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                same_host = urlparse(response.geturl()).hostname == urlparse(endpoint).hostname
+                ok = response.status == 200 and same_host
+                outcome.append((ok, f"{endpoint} answered" if ok else
+                                f"{endpoint} was redirected to {response.geturl()}"))
+        except urllib.error.HTTPError as err:
+            outcome.append((False, f"{endpoint} answered HTTP {err.code}"))
+        except (OSError, ValueError) as err:
+            reason = getattr(err, "reason", err)
+            outcome.append((False, f"{endpoint} is unreachable ({reason})"))
 
-    # A thread bounds the whole probe, name lookup included, which has no timeout of its own.
-    thread = threading.Thread(target=connect, daemon=True)
+    # A thread bounds the whole probe: name lookup has no timeout of its own.
+    thread = threading.Thread(target=ask, daemon=True)
     thread.start()
     thread.join(timeout)
-    return bool(result and result[0])
+    return outcome[0] if outcome else (False, f"{endpoint} gave no answer within {timeout:.0f} s")
 
 
 def go_offline() -> None:
@@ -102,11 +114,8 @@ def network_status() -> NetworkStatus:
         start = time.perf_counter()
         if _truthy("HF_HUB_OFFLINE"):
             online, reason = False, "HF_HUB_OFFLINE=1 is set"
-        elif probe_hub():
-            online, reason = True, f"{hub_endpoint()} answered"
         else:
-            online = False
-            reason = f"{hub_endpoint()} did not answer within {PROBE_TIMEOUT_S:.0f} s"
+            online, reason = probe_hub()
         if not online:
             go_offline()
         _status = NetworkStatus(online, reason, round(time.perf_counter() - start, 3))

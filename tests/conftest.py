@@ -1,0 +1,49 @@
+"""Test set-up: no network, temporary caches, and one tiny zoo shared by the whole session.
+
+The variables are set when this file is imported, before any test imports transformers or
+datasets, because those libraries read them at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_TMP = Path(tempfile.mkdtemp(prefix="day3-tests-"))
+
+os.environ.update({
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HOME": str(_TMP / "hf-home"),
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "DAY3_PROFILE": "tiny",
+    "MPLBACKEND": "Agg",
+})
+# Building the zoo takes about a minute; DAY3_TEST_ZOO_DIR lets a developer keep one between runs.
+os.environ["DAY3_ZOO_DIR"] = os.environ.get("DAY3_TEST_ZOO_DIR", str(_TMP / "zoo"))
+sys.path.insert(0, str(ROOT / "Day3"))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def zoo() -> dict[str, Path]:
+    """Every tiny model, built once per test session: name -> folder."""
+    from coursekit import tiny
+
+    tiny.build_zoo()
+    return {name: tiny.tiny_model_path(name) for name in tiny.BUILDERS}
+
+
+@pytest.fixture(autouse=True)
+def fresh_network_decision():
+    """Each test starts as a new process would: no network decision made yet."""
+    from coursekit import hub
+
+    hub.reset_network_status()
+    yield
+    hub.reset_network_status()

@@ -1,0 +1,79 @@
+"""The synthetic datasets: deterministic, with the Hub datasets' columns, usable as files."""
+
+from __future__ import annotations
+
+import pytest
+from coursekit import data
+from coursekit.profiles import DATASETS
+
+GENERATORS = [spec.synthetic for spec in DATASETS.values()]
+
+
+@pytest.mark.parametrize("role", sorted(DATASETS))
+def test_generator_has_the_hub_columns(role):
+    spec = DATASETS[role]
+    ds = getattr(data, spec.synthetic)(20, seed=1)
+    assert len(ds) == 20
+    assert set(spec.columns) <= set(ds.column_names)
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_generators_are_deterministic_from_the_seed(name):
+    make = getattr(data, name)
+    assert make(30, seed=3).to_list() == make(30, seed=3).to_list()
+    assert make(30, seed=3).to_list() != make(30, seed=4).to_list()
+
+
+def test_sentiment_labels_are_balanced_and_named_like_sst2():
+    ds = data.sentiment_reviews(100, seed=0)
+    assert ds.features["label"].names == ["negative", "positive"]
+    assert sum(ds["label"]) == 50
+    assert set(ds["domain"]) <= set(data.TRAIN_DOMAINS)
+
+
+def test_heldout_domain_shares_no_opinion_words_with_training_domains():
+    heldout = data.SENTIMENT_DOMAINS[data.HELDOUT_DOMAIN]
+    heldout_words = set(heldout["nouns"] + heldout["positive"] + heldout["negative"])
+    train_text = " ".join(data.sentiment_reviews(2000, seed=0)["sentence"])
+    assert not heldout_words & set(train_text.split())
+
+
+def test_ner_tags_align_with_tokens_and_use_conll_labels():
+    ds = data.ner_sentences(50, seed=0)
+    assert ds.features["ner_tags"].feature.names == data.NER_LABELS
+    for row in ds:
+        assert len(row["tokens"]) == len(row["ner_tags"])
+        for i, tag in enumerate(row["ner_tags"]):  # an I- tag always continues an entity
+            if data.NER_LABELS[tag].startswith("I-"):
+                assert data.NER_LABELS[row["ner_tags"][i - 1]][2:] == data.NER_LABELS[tag][2:]
+
+
+def test_qa_answer_start_points_at_the_answer():
+    for row in data.qa_examples(100, seed=0):
+        text, start = row["answers"]["text"][0], row["answers"]["answer_start"][0]
+        assert row["context"][start:start + len(text)] == text
+
+
+def test_translation_is_word_for_word():
+    pair = data.translation_pairs(1, seed=0)[0]["translation"]
+    assert set(pair) == {"en", "fr"}
+    row = data.instruction_examples("translation", 1, seed=0)[0]
+    assert row["instruction"] == f"Translate English to French: {row['input']}"
+
+
+def test_instruction_mixture_counts_each_task():
+    ds = data.instruction_tasks({"sentiment": 5, "qa": 3}, seed=0)
+    assert sorted(ds["task"]) == ["qa"] * 3 + ["sentiment"] * 5
+    with pytest.raises(ValueError, match="unknown task"):
+        data.instruction_examples("poetry", 1)
+
+
+def test_files_round_trip_as_csv_json_and_parquet(tmp_path):
+    from datasets import load_dataset
+
+    ds = data.sentiment_reviews(40, seed=2)
+    paths = data.write_files(ds, tmp_path, "reviews")
+    original = ds.remove_columns([]).to_list()
+    for kind, path in paths.items():
+        loaded = load_dataset(kind, data_files=str(path), split="train")
+        assert loaded.to_list() == original, kind

@@ -1,0 +1,71 @@
+"""Profiles table, common flags and one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+from coursekit import cli, profiles, tiny
+
+
+def test_every_role_has_every_profile_and_tiny_names_are_zoo_models():
+    for role, by_profile in profiles.MODELS.items():
+        assert set(by_profile) == set(profiles.PROFILES), role
+        assert by_profile["tiny"] in tiny.BUILDERS, role
+        assert "/" in by_profile["class"], role
+
+
+def test_class_profile_uses_the_course_models():
+    assert profiles.model_id("instruction", "class") == "google/flan-t5-small"
+    assert profiles.model_id("chat", "class") == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert profiles.hub_models("tiny") == []
+    assert len(profiles.hub_models("class")) == 7
+    with pytest.raises(KeyError, match="unknown profile"):
+        profiles.model_id("chat", "huge")
+
+
+def test_parser_defaults_and_profile_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("DAY3_PROFILE", "full")
+    args = cli.make_parser("doc", script="demo.py", max_steps=10).parse_args([])
+    assert (args.profile, args.max_steps, args.seed) == ("full", 10, 42)
+    assert str(args.output_dir).endswith("outputs/demo")
+
+
+@pytest.mark.parametrize("argv", [["--profile", "huge"], ["--device", "tpu"],
+                                  ["--max-steps", "0"], ["--max-steps", "many"]])
+def test_bad_flags_exit_2_with_one_line(argv, capsys):
+    parser = cli.make_parser("doc", script="demo.py", max_steps=10)
+    with pytest.raises(SystemExit) as exit_info:
+        parser.parse_args(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "error:" in err
+
+
+def test_unknown_profile_from_environment_is_a_usage_error():
+    with pytest.raises(cli.UsageError, match="unknown profile 'huge'"):
+        cli.check_profile("huge")
+
+
+def test_unwritable_output_dir_is_a_usage_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(cli.UsageError, match="cannot write to output folder"):
+        cli.check_output_dir(blocker / "results")
+
+
+def test_user_errors_prints_one_line_and_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_info, cli.user_errors():
+        raise cli.UsageError("something the user can fix")
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == "error: something the user can fix\n"
+
+
+def test_cuda_requested_without_a_gpu_is_a_usage_error():
+    import torch
+    from coursekit import device
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(cli.UsageError, match="no CUDA GPU"):
+        device.pick_device("cuda")
+    assert device.pick_device("cpu").type == "cpu"
+    assert device.pick_dtype(torch.device("cpu")) == torch.float32
