@@ -1,4 +1,4 @@
-"""The tiny zoo: loads through the Auto classes, gives sensible outputs, builds deterministically."""
+"""The tiny zoo: loads through Auto classes, gives sensible outputs, builds deterministically."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def test_flan_t5_follows_its_instructions(zoo):
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     path = zoo["tiny-flan-t5"]
-    tokenizer, model = AutoTokenizer.from_pretrained(path), AutoModelForSeq2SeqLM.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSeq2SeqLM.from_pretrained(path)
     scores = {}
     for task in data.PROMPTS:
         rows = data.instruction_examples(task, 60, seed=4242)

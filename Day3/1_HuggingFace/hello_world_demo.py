@@ -48,7 +48,6 @@ def check_setup(args, device) -> dict:
     """1.6.1 Which versions, device and network this run uses."""
     import torch
     import transformers
-
     from coursekit import hub, report
 
     network = hub.network_status() if args.profile != "tiny" else None
@@ -64,9 +63,8 @@ def check_setup(args, device) -> dict:
 
 def load_pretrained_classifier(args, device):
     """1.6.2 The Auto classes read config.json and build the right architecture for us."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
     from coursekit import hub, report
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     choice = hub.resolve_model("sentiment", args.profile, args.model)
     start = time.perf_counter()
@@ -93,9 +91,8 @@ def load_pretrained_classifier(args, device):
 
 def classify_with_pipeline(tokenizer, model, texts: list[str]) -> list[dict]:
     """1.6.3 A pipeline bundles tokenizer + model + post-processing into one call."""
-    from transformers import pipeline
-
     from coursekit import report
+    from transformers import pipeline
 
     classifier = pipeline("text-classification", model=model, tokenizer=tokenizer)
     predictions = classifier(texts)  # e.g. [{'label': 'POSITIVE', 'score': 0.9998}, ...]
@@ -107,7 +104,6 @@ def classify_with_pipeline(tokenizer, model, texts: list[str]) -> list[dict]:
 def interpret_by_hand(tokenizer, model, text: str, pipeline_prediction: dict) -> dict:
     """1.6.4 The same prediction without the pipeline: tokens -> logits -> softmax -> label."""
     import torch
-
     from coursekit import report
 
     inputs = tokenizer(text, return_tensors="pt").to(model.device)
@@ -138,9 +134,8 @@ def generate_with_instruction_model(args, device) -> list[dict]:
     old "summarization"/"translation" pipelines were removed in transformers 5).
     """
     import torch
-    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
     from coursekit import hub, report
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     choice = hub.resolve_model("instruction", args.profile)
     tokenizer = AutoTokenizer.from_pretrained(choice.path)
@@ -165,7 +160,6 @@ def generate_with_instruction_model(args, device) -> list[dict]:
 def show_best_practices(tokenizer, model) -> dict:
     """1.6.6 Patterns worth a habit, each with a number from this run."""
     import torch
-
     from coursekit import report
 
     texts = (EXAMPLES * BATCH_REPEATS)[:BATCH_REPEATS]

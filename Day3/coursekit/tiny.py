@@ -124,8 +124,15 @@ def wordpiece_tokenizer(seed: int = DEFAULT_SEED):
 
 def bpe_tokenizer(specials: list[str], eos: str, seed: int = DEFAULT_SEED):
     """A BPE tokenizer (T5 style: Metaspace, ':' split off) that appends `eos` to each text."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
-    from tokenizers import processors
+    from tokenizers import (
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
     from tokenizers.trainers import BpeTrainer
 
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
