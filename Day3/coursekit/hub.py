@@ -243,10 +243,8 @@ def load_dataset_for(role: str, profile: str, split: str = "train", n: int | Non
     online = network_status().online
     try:
         return load_dataset(spec.hub_id, spec.config, split=hub_split)
-    except Exception as err:  # offline without a cached copy: datasets raises several types
+    except Exception:  # offline without a cached copy: datasets raises several types
         if online:
             raise
         show_fallback_banner(f"{role} dataset", spec.hub_id, f"synthetic {spec.synthetic}")
-        if os.environ.get("DAY3_DEBUG"):
-            print(f"  (datasets said: {err})", file=sys.stderr)
         return generator(synthetic_n, seed=split_seed)

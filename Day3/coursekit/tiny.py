@@ -194,13 +194,14 @@ def batch_indices(lengths: list[int], steps: int, batch_size: int, seed: int) ->
 
 
 def train_for_steps(model, make_batch, lengths: list[int], steps: int, lr: float, seed: int,
-                    batch_size: int = 32) -> float:
+                    batch_size: int = 32, desc: str = "training") -> float:
     """AdamW with 5% warm-up then linear decay and clipping; returns the last loss.
 
     `make_batch(indices)` turns example indices into the model's keyword arguments;
     `lengths` holds each example's length in tokens.
     """
     import torch
+    from tqdm.auto import tqdm
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     warmup = max(1, steps // 20)
@@ -208,7 +209,8 @@ def train_for_steps(model, make_batch, lengths: list[int], steps: int, lr: float
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup))))
     model.train()
     loss = torch.tensor(math.nan)
-    for indices in batch_indices(lengths, steps, batch_size, seed):
+    batches = batch_indices(lengths, steps, batch_size, seed)
+    for indices in tqdm(batches, desc=desc, unit="step", leave=False):
         loss = model(**make_batch(indices)).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -257,7 +259,8 @@ def build_sentiment_classifier(path: Path, seed: int) -> None:
         return {"input_ids": ids, "attention_mask": (ids != tokenizer.pad_token_id).long(),
                 "labels": torch.tensor([labels[i] for i in ix])}
 
-    train_for_steps(model, make_batch, [len(r) for r in enc], steps=150, lr=3e-3, seed=seed)
+    train_for_steps(model, make_batch, [len(r) for r in enc], steps=150, lr=3e-3, seed=seed,
+                    desc="tiny-distilbert-sst2")
     _save(model, tokenizer, path, "# tiny-distilbert-sst2\nBinary sentiment of short reviews.")
 
 
@@ -289,7 +292,8 @@ def build_ner_tagger(path: Path, seed: int) -> None:
         return {"input_ids": ids, "attention_mask": (ids != tokenizer.pad_token_id).long(),
                 "labels": _pad([tags[i] for i in ix], -100)}
 
-    train_for_steps(model, make_batch, [len(r) for r in rows], steps=150, lr=3e-3, seed=seed)
+    train_for_steps(model, make_batch, [len(r) for r in rows], steps=150, lr=3e-3, seed=seed,
+                    desc="tiny-distilbert-ner")
     _save(model, tokenizer, path, "# tiny-distilbert-ner\nPER/ORG/LOC/MISC tagger (BIO).")
 
 
@@ -321,7 +325,8 @@ def build_qa_model(path: Path, seed: int) -> None:
                 "start_positions": torch.tensor([starts[i] for i in ix]),
                 "end_positions": torch.tensor([ends[i] for i in ix])}
 
-    train_for_steps(model, make_batch, [len(r) for r in ids_all], steps=300, lr=3e-3, seed=seed)
+    train_for_steps(model, make_batch, [len(r) for r in ids_all], steps=300, lr=3e-3, seed=seed,
+                    desc="tiny-distilbert-squad")
     _save(model, tokenizer, path, "# tiny-distilbert-squad\nExtractive question answering.")
 
 
@@ -347,7 +352,8 @@ def build_masked_lm(path: Path, seed: int) -> None:
         return {"input_ids": inputs, "attention_mask": (ids != tokenizer.pad_token_id).long(),
                 "labels": labels}
 
-    train_for_steps(model, make_batch, [len(r) for r in ids_all], steps=300, lr=3e-3, seed=seed)
+    train_for_steps(model, make_batch, [len(r) for r in ids_all], steps=300, lr=3e-3, seed=seed,
+                    desc="tiny-distilbert")
     _save(model, tokenizer, path, "# tiny-distilbert\nMasked-LM encoder, the base to fine-tune.")
 
 
@@ -380,7 +386,7 @@ def build_flan_t5(path: Path, seed: int) -> None:
                 "labels": _pad([targets[i] for i in ix], -100)}
 
     train_for_steps(model, make_batch, [len(r) for r in inputs], steps=230, lr=3e-3, seed=seed,
-                    batch_size=48)
+                    batch_size=48, desc="tiny-flan-t5")
     model.generation_config.max_new_tokens = 32
     _save(model, tokenizer, path, "# tiny-flan-t5\nFollows the prompts in coursekit.data.PROMPTS.")
 
@@ -424,7 +430,8 @@ def build_chat_lm(path: Path, seed: int) -> None:
         return {"input_ids": ids, "attention_mask": (ids != tokenizer.pad_token_id).long(),
                 "labels": _pad([labels[i] for i in ix], -100)}
 
-    train_for_steps(model, make_batch, [len(r) for r in rows], steps=280, lr=3e-3, seed=seed)
+    train_for_steps(model, make_batch, [len(r) for r in rows], steps=280, lr=3e-3, seed=seed,
+                    desc="tiny-chat-lm")
     model.generation_config.max_new_tokens = 32
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     _save(model, tokenizer, path, "# tiny-chat-lm\nAnswers sentiment and translation prompts.")
