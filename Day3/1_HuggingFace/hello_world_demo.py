@@ -12,7 +12,7 @@ Run:
 
 Time and memory (2-core laptop CPU):
     tiny:  about 10 s once the tiny zoo is cached (first use builds it: about a minute); 1 GB RAM
-    class: about 30 s plus a 330 MB download on first use (DistilBERT SST-2 + Flan-T5 small)
+    class: about 30 s plus a 0.6 GB download on first use (DistilBERT SST-2 + Flan-T5 small)
     full:  same models as class; any GPU is picked automatically
 Offline, the class profile uses the local Hugging Face cache, or falls back to the tiny models
 with a banner (prepare a class with `python -m coursekit prefetch --profile class`).
