@@ -72,7 +72,7 @@ def test_class_profile_with_dead_network_falls_back_without_waiting(zoo, tmp_pat
     result = run_cli(SCRIPT, "--output-dir", str(tmp_path), env=env)
     elapsed = time.perf_counter() - start
     assert result.returncode == 0, result.stderr
-    assert "OFFLINE: falling back to the tiny profile" in result.stdout
+    assert "OFFLINE: the Hugging Face Hub cannot be reached" in result.stdout
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["setup"]["online"] is False
     assert saved["predictions"][0]["label"] == "POSITIVE"

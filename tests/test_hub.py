@@ -76,7 +76,7 @@ def test_class_profile_offline_falls_back_with_one_banner(zoo, capsys):
     assert (first.source, second.source) == ("tiny", "tiny")
     assert first.wanted == "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
     assert first.name == "tiny-distilbert-sst2"
-    assert out.count("OFFLINE: falling back") == 1  # one banner, then a line per fallback
+    assert out.count("OFFLINE: the Hugging Face Hub") == 1  # one banner, a line per fallback
     assert "prefetch --profile class" in out
     assert out.count("offline fallback:") == 2
 

@@ -108,10 +108,11 @@ def start(args, title: str):
 
     check_profile(args.profile)
     check_output_dir(args.output_dir)
-    if args.profile != "tiny" or args.model:
-        hub.network_status()  # decide online/offline now, before any Hub call
     dev = device.pick_device(args.device)
     device.seed_everything(args.seed)
     report.title(title, f"profile {args.profile} | device {device.describe(dev)} | "
                         f"seed {args.seed} | output {args.output_dir}")
+    # Decide online/offline now, before any Hub call, and say so at once if offline.
+    if (args.profile != "tiny" or args.model) and not hub.network_status().online:
+        hub.show_offline_banner()
     return dev

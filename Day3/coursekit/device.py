@@ -54,7 +54,12 @@ def describe(device) -> str:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and PyTorch so students' numbers match the instructor's."""
-    from transformers import set_seed
+    """Seed Python, NumPy and PyTorch (all GPUs too) so students' numbers match the instructor's."""
+    import random
 
-    set_seed(seed)
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds CUDA and MPS

@@ -147,21 +147,28 @@ def packaged_model(repo_id: str) -> str | None:
     return None
 
 
-def show_fallback_banner(what: str, wanted: str, replacement: str) -> None:
-    """Print the offline banner once per process, then one short line per fallback."""
+def show_offline_banner() -> None:
+    """Say once, in a box, that the Hub is unreachable and what happens instead."""
     global _banner_shown
     from coursekit import report
 
-    status = network_status()
-    if not _banner_shown:
-        _banner_shown = True
-        report.banner(
-            "OFFLINE: falling back to the tiny profile",
-            f"The Hugging Face Hub cannot be reached ({status.reason}) and the local cache "
-            f"does not hold {wanted}.\nThe lesson goes on with tiny local models and synthetic "
-            f"data: the outputs make sense, the numbers differ from the slides.\n"
-            f"To run the class profile offline, prepare while online: {PREFETCH_COMMAND}")
-    report.note(f"offline fallback: {what} {wanted} -> {replacement}")
+    if _banner_shown:
+        return
+    _banner_shown = True
+    report.banner(
+        "OFFLINE: the Hugging Face Hub cannot be reached",
+        f"{network_status().reason}.\nModels and datasets come from the local cache; what it "
+        f"lacks falls back to the tiny profile (tiny local models, synthetic data: the outputs "
+        f"make sense, the numbers differ from the slides).\nTo run the class profile offline, "
+        f"prepare while online: {PREFETCH_COMMAND}")
+
+
+def show_fallback_banner(what: str, wanted: str, replacement: str) -> None:
+    """The offline banner (once per process), then one short line per fallback."""
+    from coursekit import report
+
+    show_offline_banner()
+    report.note(f"offline fallback: {what} {wanted} is not cached -> {replacement}")
 
 
 HUB_ID = re.compile(r"^[\w-][\w.-]*(/[\w.-]+)?$")  # "name" or "owner/name"

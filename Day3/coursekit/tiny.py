@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from coursekit import data
+from coursekit.device import seed_everything
 
 ZOO_VERSION = "1"  # bump when a recipe changes, so stale caches are rebuilt
 DEFAULT_SEED = 0
@@ -155,17 +156,6 @@ def bpe_tokenizer(specials: list[str], eos: str, seed: int = DEFAULT_SEED):
 
 
 # ---------------------------------------------------------------- training loop
-def _seed(seed: int) -> None:
-    import random
-
-    import numpy as np
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def _pad(rows: list[list[int]], value: int):
     """Right-pad lists of ids into one tensor."""
     import torch
@@ -242,7 +232,7 @@ def build_sentiment_classifier(path: Path, seed: int) -> None:
     """DistilBERT sentiment classifier (labels NEGATIVE/POSITIVE, as the SST-2 model on the Hub)."""
     from transformers import DistilBertForSequenceClassification
 
-    _seed(seed)
+    seed_everything(seed)
     tokenizer = wordpiece_tokenizer(seed)
     reviews = data.sentiment_reviews(3000, seed + 1)
     enc = tokenizer(list(reviews["sentence"]))["input_ids"]
@@ -268,7 +258,7 @@ def build_ner_tagger(path: Path, seed: int) -> None:
     """DistilBERT token classifier with the CoNLL-2003 BIO labels."""
     from transformers import DistilBertForTokenClassification
 
-    _seed(seed)
+    seed_everything(seed)
     tokenizer = wordpiece_tokenizer(seed)
     sentences = data.ner_sentences(2000, seed + 2)
     enc = tokenizer(list(sentences["tokens"]), is_split_into_words=True)
@@ -302,7 +292,7 @@ def build_qa_model(path: Path, seed: int) -> None:
     import torch
     from transformers import DistilBertForQuestionAnswering
 
-    _seed(seed)
+    seed_everything(seed)
     tokenizer = wordpiece_tokenizer(seed)
     examples = data.qa_examples(3000, seed + 3)
     enc = tokenizer(list(examples["question"]), list(examples["context"]),
@@ -335,7 +325,7 @@ def build_masked_lm(path: Path, seed: int) -> None:
     import torch
     from transformers import DistilBertForMaskedLM
 
-    _seed(seed)
+    seed_everything(seed)
     tokenizer = wordpiece_tokenizer(seed)
     texts = data.corpus_text(n_per_kind=600, seed=seed + 4)
     ids_all = tokenizer(texts, truncation=True, max_length=64)["input_ids"]
@@ -364,7 +354,7 @@ def build_flan_t5(path: Path, seed: int) -> None:
     """A tiny T5 instruction-tuned on four tasks, like a miniature Flan-T5."""
     from transformers import PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
 
-    _seed(seed)
+    seed_everything(seed)
     tok = bpe_tokenizer(["<pad>", "</s>", "<unk>"], eos="</s>", seed=seed)
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>",
@@ -400,7 +390,7 @@ def build_chat_lm(path: Path, seed: int) -> None:
     """A tiny Llama-style chat model with a ChatML template (sentiment and translation prompts)."""
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    _seed(seed)
+    seed_everything(seed)
     tok = bpe_tokenizer(["<pad>", "<unk>", "<|im_start|>", "<|im_end|>"], eos="", seed=seed)
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=tok, pad_token="<pad>", eos_token="<|im_end|>", unk_token="<unk>",
