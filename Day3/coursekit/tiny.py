@@ -31,7 +31,7 @@ from pathlib import Path
 from coursekit import data
 from coursekit.device import seed_everything
 
-ZOO_VERSION = "1"  # bump when a recipe changes, so stale caches are rebuilt
+ZOO_VERSION = "2"  # bump when a recipe changes, so stale caches are rebuilt
 DEFAULT_SEED = 0
 
 CHAT_TEMPLATE = (
@@ -211,12 +211,20 @@ def train_for_steps(model, make_batch, lengths: list[int], steps: int, lr: float
     return loss.item()
 
 
-def _save(model, tokenizer, path: Path, card: str) -> None:
-    """Save weights (safetensors), config, tokenizer and a short README card."""
+def _save(model, tokenizer, path: Path, name: str, summary: str, pipeline_tag: str) -> None:
+    """Save weights (safetensors), config, tokenizer and a model card with Hub metadata."""
+    from huggingface_hub import ModelCard, ModelCardData
+
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
-    (path / "README.md").write_text(card + "\n\nBuilt locally by `coursekit.tiny` from "
-                                    "synthetic data; for teaching only.\n")
+    metadata = ModelCardData(license="mit", language="en", library_name="transformers",
+                             pipeline_tag=pipeline_tag, tags=["day3-course", "tiny", "synthetic"])
+    card = ModelCard(f"---\n{metadata.to_yaml()}\n---\n\n# {name}\n\n"
+                     f"{summary}\n\n## Training\n\nBuilt locally by `coursekit.tiny` in seconds "
+                     f"from the course's synthetic data (seed-deterministic).\n\n## Limitations"
+                     f"\n\nA teaching model: it knows only the synthetic vocabulary and "
+                     f"templates, and is not meant for real text.\n")
+    card.save(path / "README.md")
 
 
 # ---------------------------------------------------------------- the models
@@ -251,7 +259,9 @@ def build_sentiment_classifier(path: Path, seed: int) -> None:
 
     train_for_steps(model, make_batch, [len(r) for r in enc], steps=150, lr=3e-3, seed=seed,
                     desc="tiny-distilbert-sst2")
-    _save(model, tokenizer, path, "# tiny-distilbert-sst2\nBinary sentiment of short reviews.")
+    _save(model, tokenizer, path, "tiny-distilbert-sst2",
+          "Binary sentiment of short reviews (SST-2 labels).",
+          "text-classification")
 
 
 def build_ner_tagger(path: Path, seed: int) -> None:
@@ -284,7 +294,9 @@ def build_ner_tagger(path: Path, seed: int) -> None:
 
     train_for_steps(model, make_batch, [len(r) for r in rows], steps=150, lr=3e-3, seed=seed,
                     desc="tiny-distilbert-ner")
-    _save(model, tokenizer, path, "# tiny-distilbert-ner\nPER/ORG/LOC/MISC tagger (BIO).")
+    _save(model, tokenizer, path, "tiny-distilbert-ner",
+          "A PER/ORG/LOC/MISC tagger with BIO labels (CoNLL-2003).",
+          "token-classification")
 
 
 def build_qa_model(path: Path, seed: int) -> None:
@@ -317,7 +329,9 @@ def build_qa_model(path: Path, seed: int) -> None:
 
     train_for_steps(model, make_batch, [len(r) for r in ids_all], steps=300, lr=3e-3, seed=seed,
                     desc="tiny-distilbert-squad")
-    _save(model, tokenizer, path, "# tiny-distilbert-squad\nExtractive question answering.")
+    _save(model, tokenizer, path, "tiny-distilbert-squad",
+          "Extractive question answering (SQuAD format).",
+          "question-answering")
 
 
 def build_masked_lm(path: Path, seed: int) -> None:
@@ -344,7 +358,8 @@ def build_masked_lm(path: Path, seed: int) -> None:
 
     train_for_steps(model, make_batch, [len(r) for r in ids_all], steps=300, lr=3e-3, seed=seed,
                     desc="tiny-distilbert")
-    _save(model, tokenizer, path, "# tiny-distilbert\nMasked-LM encoder, the base to fine-tune.")
+    _save(model, tokenizer, path, "tiny-distilbert",
+          "A masked-LM encoder: the base to fine-tune.", "fill-mask")
 
 
 FLAN_MIX = {"sentiment": 2000, "translation": 3000, "qa": 4000, "summarization": 1000}
@@ -378,7 +393,9 @@ def build_flan_t5(path: Path, seed: int) -> None:
     train_for_steps(model, make_batch, [len(r) for r in inputs], steps=230, lr=3e-3, seed=seed,
                     batch_size=48, desc="tiny-flan-t5")
     model.generation_config.max_new_tokens = 32
-    _save(model, tokenizer, path, "# tiny-flan-t5\nFollows the prompts in coursekit.data.PROMPTS.")
+    _save(model, tokenizer, path, "tiny-flan-t5",
+          "Follows the instructions in coursekit.data.PROMPTS.",
+          "text2text-generation")
 
 
 # Two short tasks only: a 2-layer decoder given QA and dialogues too learned none of them well
@@ -424,7 +441,9 @@ def build_chat_lm(path: Path, seed: int) -> None:
                     desc="tiny-chat-lm")
     model.generation_config.max_new_tokens = 32
     model.generation_config.pad_token_id = tokenizer.pad_token_id
-    _save(model, tokenizer, path, "# tiny-chat-lm\nAnswers sentiment and translation prompts.")
+    _save(model, tokenizer, path, "tiny-chat-lm",
+          "A chat model for sentiment and translation prompts.",
+          "text-generation")
 
 
 BUILDERS = {
