@@ -29,11 +29,19 @@ def test_dead_network_is_detected_and_the_process_goes_offline(monkeypatch):
 
 
 def test_a_hanging_connection_is_cut_at_the_probe_timeout(monkeypatch):
+    import threading
     import urllib.request
 
-    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: time.sleep(30))
+    release = threading.Event()
+
+    def hang(*args, **kwargs):  # a connection that never answers, until the test ends
+        release.wait(10)
+        raise OSError("released")
+
+    monkeypatch.setattr(urllib.request, "urlopen", hang)
     start = time.perf_counter()
     online, reason = hub.probe_hub(timeout=0.5)
+    release.set()
     assert not online and "no answer within" in reason
     assert time.perf_counter() - start < 1.5
 

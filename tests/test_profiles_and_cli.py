@@ -69,3 +69,12 @@ def test_cuda_requested_without_a_gpu_is_a_usage_error():
         device.pick_device("cuda")
     assert device.pick_device("cpu").type == "cpu"
     assert device.pick_dtype(torch.device("cpu")) == torch.float32
+
+
+def test_max_samples_can_default_by_profile(tmp_path):
+    parser = cli.make_parser("doc", script="demo.py", max_samples="profile")
+    args = parser.parse_args(["--profile", "tiny", "--output-dir", str(tmp_path)])
+    assert args.max_samples is None  # decided by the profile, in cli.start
+    cli.start(args, "test")
+    assert args.max_samples == profiles.DEFAULT_SAMPLES["tiny"] == 400
+    assert parser.parse_args(["--max-samples", "7"]).max_samples == 7

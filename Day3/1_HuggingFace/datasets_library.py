@@ -413,9 +413,7 @@ def save_and_document(args, train, source: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = cli.make_parser(__doc__, script=__file__)
-    parser.add_argument("--max-samples", type=cli.positive_int, default=None,
-                        help="rows per split (default: tiny 400, class 2000, full all)")
+    parser = cli.make_parser(__doc__, script=__file__, max_samples="profile")
     parser.add_argument("--data-file", type=Path, default=None,
                         help="your own .csv, .jsonl or .parquet file to load in 1.3.2")
     parser.add_argument("--text-column", default="sentence",
@@ -427,10 +425,9 @@ def main(argv: list[str] | None = None) -> dict:
         data_format = check_data_file(args.data_file, args.text_column) if args.data_file else None
         cli.start(args, "1.3 Working with the Datasets library")
         import datasets
-        from coursekit import profiles, report
+        from coursekit import report
 
         datasets.disable_progress_bars()  # the tables say what happened, with timings
-        args.max_samples = args.max_samples or profiles.DEFAULT_SAMPLES[args.profile]
         args.mmap_mb = args.mmap_mb or MMAP_MB[args.profile]
         free_mb = shutil.disk_usage(args.output_dir).free / 1e6
         if free_mb < 3 * args.mmap_mb:  # the demo data, a build copy, a cache file

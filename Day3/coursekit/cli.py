@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from coursekit.profiles import DEFAULT_PROFILE, PROFILES
+from coursekit.profiles import DEFAULT_PROFILE, DEFAULT_SAMPLES, PROFILES
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -46,8 +46,11 @@ def positive_int(text: str) -> int:
 
 
 def make_parser(doc: str, *, script: str | None = None, max_steps: int | None = None,
-                max_samples: int | None = None) -> CourseArgumentParser:
-    """A parser with the common flags; pass defaults to add --max-steps / --max-samples."""
+                max_samples: int | str | None = None) -> CourseArgumentParser:
+    """A parser with the common flags; pass defaults to add --max-steps / --max-samples.
+
+    `max_samples="profile"` takes the default from profiles.DEFAULT_SAMPLES (in `start`).
+    """
     name = Path(script or sys.argv[0]).stem
     parser = CourseArgumentParser(
         prog=f"{name}.py", description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -66,8 +69,12 @@ def make_parser(doc: str, *, script: str | None = None, max_steps: int | None = 
         parser.add_argument("--max-steps", type=positive_int, default=max_steps,
                             help="training steps (default: %(default)s)")
     if max_samples is not None:
-        parser.add_argument("--max-samples", type=positive_int, default=max_samples,
-                            help="examples taken from each dataset split (default: %(default)s)")
+        by_profile = max_samples == "profile"
+        default_text = ", ".join(f"{p} {n or 'all'}" for p, n in DEFAULT_SAMPLES.items())
+        parser.add_argument("--max-samples", type=positive_int,
+                            default=None if by_profile else max_samples,
+                            help="examples taken from each dataset split (default: "
+                                 f"{default_text if by_profile else max_samples})")
     return parser
 
 
@@ -108,6 +115,8 @@ def start(args, title: str):
 
     check_profile(args.profile)
     check_output_dir(args.output_dir)
+    if "max_samples" in vars(args) and args.max_samples is None:  # max_samples="profile"
+        args.max_samples = DEFAULT_SAMPLES[args.profile]
     dev = device.pick_device(args.device)
     device.seed_everything(args.seed)
     report.title(title, f"profile {args.profile} | device {device.describe(dev)} | "
