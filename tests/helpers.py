@@ -32,3 +32,11 @@ def run_cli(relative_path: str, *args: str, env: dict | None = None, timeout: fl
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run([sys.executable, str(ROOT / relative_path), *args], cwd=ROOT,
                           env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def assert_usage_error(result, message: str) -> None:
+    """Bad input: exit status 2, one line on stderr that contains `message`, no traceback."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import run_cli, run_main
+from helpers import assert_usage_error, run_cli, run_main
 
 SCRIPT = "Day3/1_HuggingFace/datasets_library.py"
 
@@ -130,10 +130,7 @@ def test_bad_data_file_gets_one_line_and_exit_2(tmp_path, name, content, extra, 
     out = tmp_path / "out"
     result = run_cli(SCRIPT, "--profile", "tiny", "--output-dir", str(out),
                      "--data-file", str(path), *extra)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], result.stderr
-    assert "Traceback" not in result.stderr
+    assert_usage_error(result, message)
     assert not out.exists()  # checked before anything was written
 
 

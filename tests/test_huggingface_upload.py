@@ -12,7 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from helpers import load_script, run_cli, run_main
+from helpers import assert_usage_error, load_script, run_cli, run_main
 
 SCRIPT = "Day3/1_HuggingFace/huggingface_upload.py"
 FAKE_TOKEN = "hf_FAKEtokenVALUE123"
@@ -316,10 +316,7 @@ def test_command_line_dry_run(zoo, tmp_path):
 ])
 def test_bad_input_gets_one_line_and_exit_2(tmp_path, args, message):
     result = run_cli(SCRIPT, "--profile", "tiny", "--output-dir", str(tmp_path / "out"), *args)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], result.stderr
-    assert "Traceback" not in result.stderr
+    assert_usage_error(result, message)
     assert not (tmp_path / "out").exists()
 
 

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from coursekit.cli import CourseArgumentParser
+from coursekit.cli import CourseArgumentParser, UsageError, check_output_dir
 from coursekit.profiles import DATASETS, PROFILES, hub_models
 
 REQUIRED = {  # package -> lowest version the course is tested with
@@ -92,12 +92,9 @@ def _hf_cache_dir() -> Path:
 
 def _writable(folder: Path) -> bool:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".doctor-write-test"
-        probe.write_text("ok")
-        probe.unlink()
+        check_output_dir(folder)
         return True
-    except OSError:
+    except UsageError:
         return False
 
 
