@@ -248,18 +248,46 @@ DIALOGUE_TOPICS = {
                "{b}: take this medicine and rest .\n{a}: thank you , doctor .",
                "{a} has a {x} since {day} and gets medicine from {b} ."),
 }
+# Topics the tiny Flan-T5 never saw (it was tuned on DIALOGUE_TOPICS only): a target task with
+# room to improve for the fine-tuning lesson. Slot words are ones the tiny tokenizer knows.
+TARGET_DIALOGUE_TOPICS = {
+    "travel": (["paris", "tokyo", "london", "berlin", "madrid", "rome", "cairo", "lima"],
+               "{a}: i flew to {x} on {day} .\n{b}: how was the trip ?\n"
+               "{a}: the hotel was lovely .",
+               "{a} tells {b} about a trip to {x} on {day} ."),
+    "pets": (["cat", "dog", "parrot", "rabbit", "turtle", "hamster", "pony"],
+             "{a}: my {x} is ill since {day} .\n{b}: take it to the vet today .\n"
+             "{a}: thanks , i will .",
+             "{b} tells {a} to take the sick {x} to the vet ."),
+    "music": (["piano", "guitar", "violin", "drums", "flute", "cello", "trumpet", "harp"],
+              "{b}: do you still play the {x} , {a} ?\n{a}: yes , i have a lesson every {day} .\n"
+              "{b}: can i come and listen ?",
+              "{a} takes {x} lessons on {day} and {b} wants to listen ."),
+    "repair": (["phone", "laptop", "camera", "speaker", "charger", "bike", "car"],
+               "{a}: my {x} is broken again .\n{b}: i can fix it by {day} .\n"
+               "{a}: thank you so much !",
+               "{b} will fix the {x} of {a} by {day} ."),
+}
 
 
 def dialogues(n: int = 1000, seed: int = 0, topics: list[str] | None = None):
-    """Two-person dialogues (one turn per line, "name: text") with a one-sentence summary."""
+    """Two-person dialogues (one turn per line, "name: text") with a one-sentence summary.
+
+    `topics` may name DIALOGUE_TOPICS (the default) and TARGET_DIALOGUE_TOPICS.
+    """
     from datasets import Dataset
 
+    every_topic = {**DIALOGUE_TOPICS, **TARGET_DIALOGUE_TOPICS}
     topics = topics or list(DIALOGUE_TOPICS)
+    unknown = set(topics) - set(every_topic)
+    if unknown:
+        raise ValueError(f"unknown dialogue topic(s) {sorted(unknown)}; "
+                         f"choose from {sorted(every_topic)}")
     rng = random.Random(seed)
     rows = {"id": [], "dialogue": [], "summary": [], "topic": []}
     for i in range(n):
         topic = topics[rng.randrange(len(topics))]
-        things, dialogue, summary = DIALOGUE_TOPICS[topic]
+        things, dialogue, summary = every_topic[topic]
         a, b = rng.sample(FIRST_NAMES, 2)
         fill = {"a": a, "b": b, "x": rng.choice(things), "day": rng.choice(WEEKDAYS)}
         rows["id"].append(f"{topic}_{i}")

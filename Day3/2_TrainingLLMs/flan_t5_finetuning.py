@@ -1,0 +1,552 @@
+"""Fine-tuning Flan-T5, and what it forgets (outline 2.3 to 2.5, the hands-on exercise).
+
+Flan-T5 already follows many instructions. We fine-tune it on one target task (dialogue
+summarization), measure the gain, and measure what it loses on tasks it could already do
+(sentiment, translation, question answering): catastrophic forgetting. Then we compare ways to
+keep those skills: replaying a few old-task examples, a lower learning rate, and LoRA.
+Steps: 2.5.1 set up Flan-T5, 2.5.2 prepare the target task (labels masked with -100),
+2.5.3 evaluate before fine-tuning, 2.4 configure training (hyperparameters explained),
+2.5.4 fine-tune with Seq2SeqTrainer, one strategy at a time (checkpoints, --resume),
+2.3 measure forgetting per task and on average, 2.5.5 compare the strategies (plot, LoRA share).
+
+Run:
+    python Day3/2_TrainingLLMs/flan_t5_finetuning.py --profile tiny      # offline, seconds
+    python Day3/2_TrainingLLMs/flan_t5_finetuning.py                     # class: flan-t5-small
+    python Day3/2_TrainingLLMs/flan_t5_finetuning.py --strategies full,replay --replay-fraction 0.05
+    python Day3/2_TrainingLLMs/flan_t5_finetuning.py --interrupt-after 30   # stops, as a crash
+    python Day3/2_TrainingLLMs/flan_t5_finetuning.py --resume      # would; continues from there
+
+Time and memory (2 CPU cores):
+    tiny:  about 25 s (4 strategies x 80 steps) once the tiny zoo is cached; 1 GB RAM
+    class: google/flan-t5-small on 1,000 knkarthick/dialogsum dialogues, 60 steps of 4 x 2 per
+           strategy: about 20 minutes (estimated from this architecture's measured step time),
+           less with more cores or fewer --strategies; 3 GB RAM, 0.3 GB download
+    full:  google/flan-t5-base on all of dialogsum, 1,500 steps per strategy: for a GPU
+Writes results.json, target_vs_forgetting.png and checkpoints/ under --output-dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
+from coursekit import cli  # noqa: E402  (light: no torch import before --help)
+
+RECIPES = {  # per profile; the tiny numbers were measured on seeds 0, 1, 2 and 42
+    "tiny": dict(train_examples=1000, test_examples=100, probe_examples=50, max_steps=80,
+                 batch_size=16, accumulation=1, learning_rate=2e-3,  # a tiny model takes a
+                 source_tokens=128, target_tokens=32),              # large lr without harm
+    "class": dict(train_examples=1000, test_examples=50, probe_examples=30, max_steps=60,
+                  batch_size=4, accumulation=2, learning_rate=5e-4,  # 4 x 2: less memory
+                  source_tokens=384, target_tokens=64),  # most dialogsum dialogues fit
+    "full": dict(train_examples=None, test_examples=500, probe_examples=200, max_steps=1500,
+                 batch_size=16, accumulation=2, learning_rate=3e-4,
+                 source_tokens=512, target_tokens=96),
+}
+PROBE_TASKS = ("sentiment", "translation", "qa")  # skills the base model already has
+STRATEGIES = {  # name -> what changes compared with plain full fine-tuning
+    "full": "all weights, target data only",
+    "replay": "all weights, some old-task examples mixed into the data",
+    "low-lr": "all weights, a 5x lower learning rate",
+    "lora": "base frozen, low-rank adapters on attention trained",
+}
+DEFAULT_STRATEGIES = "full,replay,low-lr,lora"
+REPLAY_FRACTION = 0.2  # share of the training examples replayed from old tasks (measured)
+LOW_LR_FACTOR = 0.2  # low-lr trains at learning_rate * 0.2
+LORA = dict(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q", "k", "v", "o"])
+LORA_LR_FACTOR = 2.5  # adapters start at zero and are low-rank: they need larger steps
+WARMUP = 0.05  # 5% of the steps: Adam's early estimates are noisy, so start gently
+CHECKPOINTS_PER_RUN = 4  # save every max_steps / 4 steps; --resume continues from the last
+EVAL_BATCH = 64  # prompts per generate() call when evaluating
+RUN_FILE = "run_settings.json"  # what this output folder holds, checked by --resume
+REAL_T5 = {  # public config.json sizes, to count LoRA's share without downloading anything
+    "google/flan-t5-small": dict(d_model=512, d_ff=1024, num_layers=8, num_heads=6),
+    "google/flan-t5-base": dict(d_model=768, d_ff=2048, num_layers=12, num_heads=12),
+}
+
+
+def check_seq2seq(choice):
+    """Read config.json only: is this an encoder-decoder (seq2seq) model like Flan-T5?"""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(choice.path)
+    if not config.is_encoder_decoder:
+        raise cli.UsageError(f"--model {choice.wanted} is a {config.model_type} model, not an "
+                             f"encoder-decoder like Flan-T5")
+    return config
+
+
+def set_up_flan_t5(choice, config, device) -> tuple:
+    """2.5.1 Load the tokenizer and the base model; Flan-T5 is an encoder-decoder (seq2seq)."""
+    from coursekit import report
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(choice.path)
+    model = AutoModelForSeq2SeqLM.from_pretrained(choice.path).to(device)
+    n_params = sum(p.numel() for p in model.parameters())
+    report.table("The base model", ["what", "value"], [
+        ["model", choice.name], ["loaded from", f"{choice.source} ({choice.path})"],
+        ["class", type(model).__name__], ["parameters", n_params],
+        ["layers (encoder + decoder)", f"{config.num_layers} + {config.num_decoder_layers}"]])
+    return tokenizer, model, {"name": choice.name, "source": choice.source,
+                              "parameters": n_params}
+
+
+def prepare_target_task(args, recipe: dict, tiny_data: bool) -> tuple[list, list]:
+    """2.5.2 The target task as {prompt, target} rows: dialogue in, one-sentence summary out."""
+    from coursekit import data, hub
+
+    if tiny_data:  # the tiny model already summarizes data.DIALOGUE_TOPICS: use new topics
+        topics = list(data.TARGET_DIALOGUE_TOPICS)
+        train = data.dialogues(recipe["train_examples"], args.seed, topics)
+        test = data.dialogues(recipe["test_examples"], args.seed + 1, topics)
+    else:
+        train = hub.load_dataset_for("dialogue-summary", args.profile, "train",
+                                     recipe["train_examples"], args.seed)
+        test = hub.load_dataset_for("dialogue-summary", args.profile, "test",
+                                    recipe["test_examples"], args.seed)
+    prompt = data.PROMPTS["summarization"]  # the wording Flan-T5 was instruction-tuned on
+
+    def as_rows(dataset) -> list[dict]:
+        return [{"task": "summarization", "prompt": prompt.format(dialogue=r["dialogue"]),
+                 "target": r["summary"]} for r in dataset]
+
+    test_rows = as_rows(test)
+    seen = {r["prompt"] for r in test_rows}
+    train_rows = [r for r in as_rows(train) if r["prompt"] not in seen]  # never train on test
+    return train_rows, test_rows
+
+
+def prepare_probe_tasks(args, recipe: dict) -> dict[str, list]:
+    """2.5.2 A fixed probe set of old tasks, seeded, never trained on: it detects forgetting."""
+    from coursekit import data
+
+    return {task: [{"task": task, "prompt": e["instruction"], "target": e["output"]}
+                   for e in data.instruction_examples(task, recipe["probe_examples"],
+                                                      args.seed + 2 + 1000 * i)]
+            for i, task in enumerate(PROBE_TASKS)}
+
+
+def mix_in_replay(args, train_rows: list[dict], probes: dict) -> list[dict]:
+    """Replay: as many training examples, a fraction of them old-task ones not in the probes."""
+    from coursekit import data
+
+    n_old = round(args.replay_fraction * len(train_rows))
+    probe_prompts = {r["prompt"] for rows in probes.values() for r in rows}
+    rows = train_rows[:len(train_rows) - n_old]
+    for i, task in enumerate(PROBE_TASKS):
+        k = n_old // len(PROBE_TASKS) + (i < n_old % len(PROBE_TASKS))  # an even split
+        pool = data.instruction_examples(task, 2 * k + 20, args.seed + 3 + 1000 * i)
+        rows += [{"task": task, "prompt": e["instruction"], "target": e["output"]}
+                 for e in pool if e["instruction"] not in probe_prompts][:k]
+    return rows
+
+
+def tokenize(tokenizer, rows: list[dict], recipe: dict):
+    """Prompts become input_ids; targets become labels (the ids the decoder must produce)."""
+    from datasets import Dataset
+
+    def encode(batch):
+        enc = tokenizer(batch["prompt"], truncation=True, max_length=recipe["source_tokens"])
+        enc["labels"] = tokenizer(text_target=batch["target"], truncation=True,
+                                  max_length=recipe["target_tokens"])["input_ids"]
+        return enc
+
+    dataset = Dataset.from_list(rows)
+    return dataset.map(encode, batched=True, remove_columns=dataset.column_names)
+
+
+def show_label_masking(tokenizer, model, train_rows: list[dict], recipe: dict) -> dict:
+    """2.5.2 Padding labels with -100 makes the loss skip them (PyTorch's ignore_index)."""
+    from coursekit import report
+    from transformers import DataCollatorForSeq2Seq
+
+    rows = sorted(train_rows[:50], key=lambda r: len(r["target"]))
+    pair = tokenize(tokenizer, [rows[0], rows[-1]], recipe)
+    collator = DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100)
+    batch = collator([pair[0], pair[1]])  # pads inputs with <pad>, labels with -100
+    labels = batch["labels"].tolist()
+    report.table("One training batch of two examples", ["field", "example 1", "example 2"], [
+        ["prompt", rows[0]["prompt"][:60] + " ...", rows[-1]["prompt"][:60] + " ..."],
+        ["target", rows[0]["target"], rows[-1]["target"]],
+        ["labels", labels[0], labels[1]],
+        ["decoder_input_ids", batch["decoder_input_ids"][0].tolist(),
+         batch["decoder_input_ids"][1].tolist()]])
+    report.note("decoder_input_ids = labels shifted right after the start token (teacher "
+                "forcing); the -100s pad the shorter target and count for nothing in the loss")
+    return {"labels": labels, "masked": sum(v == -100 for row in labels for v in row)}
+
+
+def generate(model, tokenizer, prompts: list[str], max_new_tokens: int) -> list[str]:
+    """Greedy model.generate() in batches of similar length (the transformers 5 way)."""
+    import torch
+
+    model.eval()
+    outputs = [""] * len(prompts)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))  # less padding
+    for start in range(0, len(order), EVAL_BATCH):
+        ids = order[start:start + EVAL_BATCH]
+        enc = tokenizer([prompts[i] for i in ids], return_tensors="pt", padding=True,
+                        truncation=True, max_length=512).to(model.device)
+        with torch.inference_mode():
+            out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False)
+        for i, text in zip(ids, tokenizer.batch_decode(out, skip_special_tokens=True)):
+            outputs[i] = text
+    return outputs
+
+
+def evaluate_model(model, tokenizer, test_rows: list, probes: dict, recipe: dict) -> dict:
+    """Target: ROUGE-L against the reference summary. Probes: exact match, per task."""
+    from coursekit import metrics
+
+    predictions = generate(model, tokenizer, [r["prompt"] for r in test_rows],
+                           recipe["target_tokens"])
+    rouge = metrics.rouge(predictions, [r["target"] for r in test_rows])
+    probe, samples = {}, {"summarization": predictions[0]}
+    for task, rows in probes.items():
+        outputs = generate(model, tokenizer, [r["prompt"] for r in rows], 32)
+        probe[task] = metrics.exact_match(outputs, [r["target"] for r in rows])
+        samples[task] = outputs[0]
+    return {"target_rougeL": rouge["rougeL"], "target_rouge1": rouge["rouge1"],
+            "probe": probe, "probe_avg": sum(probe.values()) / len(probe), "samples": samples}
+
+
+def evaluate_before(model, tokenizer, test_rows, probes, recipe) -> dict:
+    """2.5.3 The scores to beat (target) and to keep (probes), before any training."""
+    from coursekit import report
+
+    before = evaluate_model(model, tokenizer, test_rows, probes, recipe)
+    scores = {"summarization": before["target_rougeL"], **before["probe"]}
+    report.table("Before fine-tuning (ROUGE-L for the target, exact match for the probes)",
+                 ["task", "score", "first output"],
+                 [[t, v, before["samples"][t]] for t, v in scores.items()]
+                 + [["probe average", before["probe_avg"], ""]])
+    before["first_targets"] = {t: rows[0]["target"] for t, rows in probes.items()}
+    return before
+
+
+def explain_hyperparameters(args, recipe: dict, n_train: int, device) -> dict:
+    """2.4 Each training setting, its value here, and why."""
+    from coursekit import device as devices
+    from coursekit import report
+
+    batch = recipe["batch_size"] * recipe["accumulation"]
+    precision = "bf16" if devices.trainer_precision(device) else "fp32"
+    plan = {"max_steps": args.max_steps, "batch_size": recipe["batch_size"],
+            "accumulation": recipe["accumulation"], "effective_batch": batch,
+            "epochs": round(args.max_steps * batch / max(n_train, 1), 2),
+            "learning_rate": args.learning_rate, "warmup_steps": math.ceil(WARMUP * args.max_steps),
+            "precision": precision, "save_steps": max(1, args.max_steps // CHECKPOINTS_PER_RUN)}
+    report.table("Training settings (Seq2SeqTrainingArguments)", ["setting", "value", "why"], [
+        ["learning_rate", f"{args.learning_rate:g}", "the step size; too large forgets more "
+         f"(low-lr uses x{LOW_LR_FACTOR:g}, LoRA x{LORA_LR_FACTOR:g})"],
+        ["batch size x accumulation", f"{recipe['batch_size']} x {recipe['accumulation']} = "
+         f"{batch}", "accumulation adds gradients of small batches: a big batch in less memory"],
+        ["max_steps", f"{args.max_steps} (= {plan['epochs']} epochs of {n_train:,})",
+         "a fixed step budget: every strategy gets the same compute"],
+        ["warm-up, then linear decay", f"{plan['warmup_steps']} steps ({WARMUP:.0%})",
+         "Adam's first estimates are noisy: start with small steps"],
+        ["weight decay, gradient clipping", "0.01, 1.0", "keep weights small; one odd batch "
+         "cannot throw the model far"],
+        ["precision", precision, "bf16 where the GPU supports it, else fp32; never fp16 "
+         "for T5 (its activations overflow to NaN)"],
+        ["checkpoints", f"every {plan['save_steps']} steps, last one kept",
+         "an interrupted run continues with --resume"]])
+    report.note(f"About to run: {n_train:,} target examples, {args.max_steps} steps of "
+                f"{batch}, lr {args.learning_rate:g}, warm-up {plan['warmup_steps']} steps, "
+                f"device {device}, {precision}")
+    return plan
+
+
+def interruption(at_step: int):
+    """A Trainer callback that stops training at a step, as a crash or Ctrl-C would."""
+    from transformers import TrainerCallback
+
+    class StopAt(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step >= at_step:
+                control.should_training_stop = True
+
+    return StopAt()
+
+
+def fine_tune(name: str, args, choice, tokenizer, rows: list, plan: dict, recipe: dict,
+              device) -> tuple:
+    """2.5.4 One strategy: fresh base weights, seeded, trained by Seq2SeqTrainer."""
+    import torch
+    from coursekit import device as devices
+    from coursekit import report
+    from transformers import (
+        AutoModelForSeq2SeqLM,
+        DataCollatorForSeq2Seq,
+        Seq2SeqTrainer,
+        Seq2SeqTrainingArguments,
+    )
+
+    lr = args.learning_rate * {"low-lr": LOW_LR_FACTOR, "lora": LORA_LR_FACTOR}.get(name, 1)
+    devices.seed_everything(args.seed)  # every strategy starts from the same state
+    model = AutoModelForSeq2SeqLM.from_pretrained(choice.path, dtype=torch.float32)
+    collator = DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100)
+    if name == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        devices.seed_everything(args.seed)  # peft draws the adapters' init from the global RNG
+        model = get_peft_model(model, LoraConfig(task_type="SEQ_2_SEQ_LM", **LORA))
+        model.print_trainable_parameters()  # tiny: trainable params: 24,576 || ... 3.0341
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    checkpoints = args.output_dir / "checkpoints" / name
+    training_args = Seq2SeqTrainingArguments(
+        output_dir=str(checkpoints), max_steps=args.max_steps, learning_rate=lr,
+        per_device_train_batch_size=recipe["batch_size"],
+        gradient_accumulation_steps=recipe["accumulation"], lr_scheduler_type="linear",
+        warmup_steps=WARMUP, weight_decay=0.01, max_grad_norm=1.0,
+        save_strategy="steps", save_steps=plan["save_steps"], save_total_limit=1,
+        logging_steps=plan["save_steps"], report_to="none", dataloader_num_workers=0,
+        seed=args.seed, use_cpu=device.type == "cpu", **devices.trainer_precision(device))
+    trainer = Seq2SeqTrainer(
+        model=model, args=training_args, train_dataset=tokenize(tokenizer, rows, recipe),
+        data_collator=collator, processing_class=tokenizer,
+        callbacks=[interruption(args.interrupt_after)] if args.interrupt_after else None)
+    resume = args.resume and any(checkpoints.glob("checkpoint-*"))
+    report.note(f"{name} ({STRATEGIES[name]}): {len(rows):,} examples, lr {lr:g}, "
+                f"{trainable:,} of {total:,} parameters trained"
+                + (", resuming from the last checkpoint" if resume else ""))
+    start = time.perf_counter()
+    trainer.train(resume_from_checkpoint=True if resume else None)
+    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    info = {"learning_rate": lr, "train_examples": len(rows),
+            "replay_examples": sum(r["task"] != "summarization" for r in rows),
+            "trainable_params": trainable, "total_params": total,
+            "trainable_pct": 100 * trainable / total, "steps": trainer.state.global_step,
+            "final_loss": losses[-1] if losses else None, "resumed": bool(resume),
+            "train_seconds": round(time.perf_counter() - start, 2)}
+    return trainer.model, info
+
+
+def measure_forgetting(before: dict, runs: dict) -> dict:
+    """2.3 Forgetting = probe score before - after, per task and on average."""
+    from coursekit import report
+
+    for run in runs.values():
+        after = run["after"]
+        run["target_gain"] = after["target_rougeL"] - before["target_rougeL"]
+        run["forgetting"] = {t: before["probe"][t] - s for t, s in after["probe"].items()}
+        run["probe_drop"] = before["probe_avg"] - after["probe_avg"]
+    full_drop = runs["full"]["probe_drop"] if "full" in runs else None
+    for run in runs.values():  # how much of full fine-tuning's forgetting a strategy avoids
+        run["recovered_pct"] = (100 * (full_drop - run["probe_drop"]) / full_drop
+                                if full_drop and full_drop > 0 else None)
+    report.table("Target gain and forgetting (drop = probe average before - after)",
+                 ["strategy", "ROUGE-L", "gain", "probe avg", "drop", "recovered %",
+                  "trained %"],
+                 [["base model", before["target_rougeL"], "-", before["probe_avg"], "-", "-",
+                   "-"]]
+                 + [[name, r["after"]["target_rougeL"], r["target_gain"],
+                     r["after"]["probe_avg"], r["probe_drop"],
+                     "-" if name == "full" or r["recovered_pct"] is None
+                     else f"{r['recovered_pct']:.0f}", f"{r['trainable_pct']:.2f}"]
+                    for name, r in runs.items()])
+    tasks = list(before["probe"])
+    report.table("Forgetting per task (exact match before -> after)", ["strategy", *tasks],
+                 [[name, *[f"{before['probe'][t]:.2f} -> {r['after']['probe'][t]:.2f}"
+                           for t in tasks]] for name, r in runs.items()])
+    clip = lambda text: text if len(text) <= 28 else text[:26] + " ..."
+    report.table("Signs of forgetting: answers to the first probe of each task",
+                 ["model", *tasks],
+                 [["reference", *[clip(before["first_targets"][t]) for t in tasks]],
+                  ["base model", *[clip(before["samples"][t]) for t in tasks]]]
+                 + [[name, *[clip(r["after"]["samples"][t]) for t in tasks]]
+                    for name, r in runs.items()])
+    return {"full_drop": full_drop}
+
+
+def count_lora_at_real_sizes() -> list[dict]:
+    """LoRA's share depends on size: count it on the real architectures (meta device)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    rows = []
+    for name, size in REAL_T5.items():
+        config = T5Config(vocab_size=32128, d_kv=64, feed_forward_proj="gated-gelu",
+                          tie_word_embeddings=False, **size)
+        with torch.device("meta"):  # shapes only: no memory, no download
+            model = T5ForConditionalGeneration(config)
+            # Built from a config, T5's output layer shares the input embeddings; Flan-T5's
+            # checkpoints keep their own lm_head, which from_pretrained loads separately.
+            model.lm_head = torch.nn.Linear(config.d_model, config.vocab_size, bias=False)
+            model = get_peft_model(model, LoraConfig(task_type="SEQ_2_SEQ_LM", **LORA))
+        trainable, total = model.get_nb_trainable_parameters()
+        rows.append({"model": name, "trainable_params": trainable, "total_params": total,
+                     "trainable_pct": 100 * trainable / total})
+    return rows
+
+
+def compare_strategies(runs: dict, before: dict, output_dir: Path) -> dict:
+    """2.5.5 Target score against forgetting: up and to the left is better."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no window: works on servers, CI and over SSH
+    import matplotlib.pyplot as plt
+    from coursekit import report
+
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.scatter([0], [before["target_rougeL"]], color="grey", marker="s")
+    ax.annotate("base model", (0, before["target_rougeL"]), textcoords="offset points",
+                xytext=(6, 4))
+    for name, run in runs.items():
+        ax.scatter([run["probe_drop"]], [run["after"]["target_rougeL"]], s=60)
+        ax.annotate(name, (run["probe_drop"], run["after"]["target_rougeL"]),
+                    textcoords="offset points", xytext=(6, 4))
+    ax.set_xlabel("forgetting: probe-task average drop (exact match)")
+    ax.set_ylabel("target task ROUGE-L after fine-tuning")
+    ax.set_title("Target score vs forgetting (up and to the left is better)")
+    plot = report.save_figure(fig, output_dir, "target_vs_forgetting")
+    real = count_lora_at_real_sizes() if "lora" in runs else []
+    if real:
+        report.table(f"LoRA (r {LORA['r']} on {', '.join(LORA['target_modules'])}): share of "
+                     f"parameters trained", ["model", "trainable", "total", "trainable %"],
+                     [["this run", runs["lora"]["trainable_params"],
+                       runs["lora"]["total_params"], f"{runs['lora']['trainable_pct']:.2f}"]]
+                     + [[r["model"], r["trainable_params"], r["total_params"],
+                         f"{r['trainable_pct']:.2f}"] for r in real])
+        report.note("LoRA forgets less partly because it learns less (Biderman et al. 2024, "
+                    "'LoRA Learns Less and Forgets Less'); compare its ROUGE-L with full's")
+    return {"plot": plot.name, "lora_real_sizes": real}
+
+
+def record_run(args, choice, strategies: list[str]) -> dict:
+    """Write (or, with --resume, check) the settings this output folder's checkpoints belong to."""
+    settings = {"profile": args.profile, "model": choice.wanted, "seed": args.seed,
+                "strategies": strategies, "max_steps": args.max_steps,
+                "learning_rate": args.learning_rate, "replay_fraction": args.replay_fraction}
+    path = args.output_dir / RUN_FILE
+    if args.resume:
+        try:
+            saved = json.loads(path.read_text())
+        except (OSError, ValueError):
+            raise cli.UsageError(f"--resume: {args.output_dir} holds no run to resume "
+                                 f"(no readable {RUN_FILE})") from None
+        changed = [f"{k} {saved.get(k)!r} -> {v!r}" for k, v in settings.items()
+                   if saved.get(k) != v]
+        if changed:
+            raise cli.UsageError(f"--resume: {args.output_dir} holds a different run "
+                                 f"({'; '.join(changed)}); repeat its flags or pick another "
+                                 f"--output-dir")
+    else:  # a fresh run: this script's old checkpoints would be resumed by mistake later
+        if path.exists():
+            shutil.rmtree(args.output_dir / "checkpoints", ignore_errors=True)
+        path.write_text(json.dumps(settings, indent=2) + "\n")
+    return settings
+
+
+def parse_strategies(text: str) -> list[str]:
+    """argparse type: a comma-separated list of known strategies."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in STRATEGIES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown strategy {', '.join(unknown) or '(none given)'}; choose from "
+            f"{', '.join(STRATEGIES)}")
+    return list(dict.fromkeys(names))
+
+
+def number(check, rule: str):
+    """An argparse type: a float for which check(value) holds, else 'must be <rule>'."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not check(value):
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
+        return value
+
+    return parse
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = cli.make_parser(__doc__, script=__file__)
+    parser.add_argument("--strategies", type=parse_strategies, default=DEFAULT_STRATEGIES,
+                        help=f"comma-separated, from {', '.join(STRATEGIES)} "
+                             f"(default: {DEFAULT_STRATEGIES})")
+    parser.add_argument("--max-steps", type=cli.positive_int, default=None,
+                        help="training steps per strategy (default: tiny 80, class 60)")
+    parser.add_argument("--learning-rate", type=number(lambda v: v > 0, "above 0"),
+                        help="full fine-tuning's learning rate (default: tiny 2e-3, class 5e-4)")
+    parser.add_argument("--replay-fraction", default=REPLAY_FRACTION,
+                        type=number(lambda v: 0 <= v <= 1, "between 0 and 1"),
+                        help="share of replay's training examples taken from the old tasks "
+                             "(default: %(default)s)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run in --output-dir from its checkpoints")
+    parser.add_argument("--interrupt-after", type=cli.positive_int, default=None,
+                        help="stop training at this step, as a crash would (to try --resume)")
+    args = parser.parse_args(argv)
+    with cli.user_errors():
+        device = cli.start(args, "2.5 Fine-tuning Flan-T5, and catastrophic forgetting")
+        from coursekit import hub, report
+
+        choice = hub.resolve_model("instruction", args.profile, args.model)
+        tiny_data = args.profile == "tiny" or choice.source == "tiny"
+        recipe = RECIPES["tiny" if tiny_data else args.profile]
+        args.max_steps = args.max_steps or recipe["max_steps"]
+        args.learning_rate = args.learning_rate or recipe["learning_rate"]
+        config = check_seq2seq(choice)
+        settings = record_run(args, choice, args.strategies)  # checked before any work
+        report.section("2.5.1", "Set up Flan-T5")
+        tokenizer, base, model_info = set_up_flan_t5(choice, config, device)
+        report.section("2.5.2", "Prepare the target task and the probe tasks")
+        train_rows, test_rows = prepare_target_task(args, recipe, tiny_data)
+        probes = prepare_probe_tasks(args, recipe)
+        report.note(f"target: {len(train_rows):,} training and {len(test_rows):,} test "
+                    f"dialogues; probes: {recipe['probe_examples']} per task "
+                    f"({', '.join(PROBE_TASKS)}), never trained on")
+        masking = show_label_masking(tokenizer, base, train_rows, recipe)
+        report.section("2.5.3", "Evaluate before fine-tuning")
+        before = evaluate_before(base, tokenizer, test_rows, probes, recipe)
+        del base
+        report.section("2.4", "Configure training")
+        plan = explain_hyperparameters(args, recipe, len(train_rows), device)
+        report.section("2.5.4", "Fine-tune, one strategy at a time")
+        runs = {}
+        for name in args.strategies:
+            finished = args.output_dir / "checkpoints" / name / "result.json"
+            if args.resume and finished.exists():  # done before the interruption: keep it
+                runs[name] = json.loads(finished.read_text())
+                report.note(f"{name}: finished before the interruption; results read back")
+                continue
+            rows = mix_in_replay(args, train_rows, probes) if name == "replay" else train_rows
+            model, info = fine_tune(name, args, choice, tokenizer, rows, plan, recipe, device)
+            if info["steps"] < args.max_steps:
+                report.note(f"interrupted at step {info['steps']} of {args.max_steps} "
+                            f"({name}); continue with the same flags plus --resume")
+                return {"interrupted": {"strategy": name, "step": info["steps"]}}
+            info["after"] = evaluate_model(model, tokenizer, test_rows, probes, recipe)
+            runs[name] = info
+            finished.write_text(json.dumps(info, indent=2) + "\n")
+            report.note(f"{name}: ROUGE-L {info['after']['target_rougeL']:.3f}, probe "
+                        f"average {info['after']['probe_avg']:.3f}, "
+                        f"{info['train_seconds']:.1f} s of training")
+        report.section("2.3", "Measure catastrophic forgetting")
+        forgetting = measure_forgetting(before, runs)
+        report.section("2.5.5", "Strategies to improve results, compared")
+        comparison = compare_strategies(runs, before, args.output_dir)
+        results = {"profile": args.profile, "model": model_info, "settings": settings,
+                   "training": plan, "data": {"train": len(train_rows), "test": len(test_rows),
+                                              "probe_per_task": recipe["probe_examples"]},
+                   "label_masking": masking, "before": before, "strategies": runs,
+                   **forgetting, **comparison}
+        report.write_results(args.output_dir, results)
+    return results
+
+
+if __name__ == "__main__":
+    main()
