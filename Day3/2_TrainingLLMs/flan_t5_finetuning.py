@@ -33,6 +33,7 @@ import math
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
@@ -490,6 +491,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--interrupt-after", type=cli.positive_int, default=None,
                         help="stop training at this step, as a crash would (to try --resume)")
     args = parser.parse_args(argv)
+    # peft 0.21 still asks transformers 5 for `is_gradient_checkpointing`, which warns on
+    # every call; nothing here uses checkpointing, so keep the lesson's output clean.
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*",
+                            category=FutureWarning)
     with cli.user_errors():
         device = cli.start(args, "2.5 Fine-tuning Flan-T5, and catastrophic forgetting")
         from coursekit import hub, report
