@@ -555,7 +555,6 @@ def main(argv: list[str] | None = None) -> dict:
                              "for an H100/H200 in dense bf16)")
     args = parser.parse_args(argv)
     with cli.user_errors():
-        from coursekit import device as devices
         from coursekit import report
 
         model, batch_size, seq_len, steps = PROFILE_DEFAULTS[cli.check_profile(args.profile)]
@@ -564,12 +563,10 @@ def main(argv: list[str] | None = None) -> dict:
         if not args.peak_tflops > 0:
             raise cli.UsageError(f"--peak-tflops must be positive, got {args.peak_tflops}")
         args.setups = parse_setups(args.setups)
-        # Not cli.start(): built-in configs need no Hub, so no network probe, no offline banner.
-        cli.check_output_dir(args.output_dir)
-        device = devices.pick_device(args.device)
-        devices.seed_everything(args.seed)
-        report.title("2.2 Training optimizations", f"profile {args.profile} | device "
-                     f"{devices.describe(device)} | seed {args.seed} | output {args.output_dir}")
+        # Built-in configs need no Hub: probe the network only for a Hub id.
+        device = cli.start(args, "2.2 Training optimizations",
+                           needs_hub=args.model not in BUILTIN_MODELS
+                           and not Path(args.model).exists())
         report.section("2.2.1", "The model and the run")
         run = describe_run(args, device)  # a bad --model or --seq-len stops here
         report.section("2.2.2", "Measure each setup")

@@ -109,8 +109,12 @@ def user_errors():
         raise SystemExit(2) from None
 
 
-def start(args, title: str):
-    """Check the flags, print the run header, seed, and return the torch device to use."""
+def start(args, title: str, needs_hub: bool | None = None):
+    """Check the flags, print the run header, seed, and return the torch device to use.
+
+    `needs_hub` says whether the run may call the Hub (default: unless the profile is tiny and
+    no --model is given); only then is the network probed and the offline banner shown.
+    """
     from coursekit import device, hub, report
 
     check_profile(args.profile)
@@ -122,6 +126,8 @@ def start(args, title: str):
     report.title(title, f"profile {args.profile} | device {device.describe(dev)} | "
                         f"seed {args.seed} | output {args.output_dir}")
     # Decide online/offline now, before any Hub call, and say so at once if offline.
-    if (args.profile != "tiny" or args.model) and not hub.network_status().online:
+    if needs_hub is None:
+        needs_hub = args.profile != "tiny" or bool(args.model)
+    if needs_hub and not hub.network_status().online:
         hub.show_offline_banner()
     return dev
