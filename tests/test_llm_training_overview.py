@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def test_decision_rules_map_answers_to_an_approach(lesson, changes, expected):
 
 
 def test_the_questionnaire_asks_only_on_a_terminal(lesson, monkeypatch):
-    parser_args = lesson.argparse.Namespace(interactive=True, **answers())
+    parser_args = argparse.Namespace(interactive=True, **answers())
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
     monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail("input() in a pipe"))
     assert lesson.ask_questions(parser_args) == answers()
@@ -176,8 +177,8 @@ def test_command_line_with_flags_and_a_piped_stdin(zoo, tmp_path):
     (["--max-steps", "0"], "must be at least 1"),
     (["--batch-size", "0"], "must be at least 1"),
     (["--seq-len", "-5"], "must be at least 1"),
-    (["--tokens", "0"], "must be above zero"),
-    (["--price-per-hour", "-2"], "must be above zero"),
+    (["--tokens", "0"], "must be above 0"),
+    (["--price-per-hour", "-2"], "must be above 0"),
     (["--latency-ms", "zero"], "expected a number"),
     (["--utilization", "1.5"], "--utilization at most 1"),
     (["--examples", "-1"], "--examples must be 0 or more"),

@@ -78,3 +78,17 @@ def test_max_samples_can_default_by_profile(tmp_path):
     cli.start(args, "test")
     assert args.max_samples == profiles.DEFAULT_SAMPLES["tiny"] == 400
     assert parser.parse_args(["--max-samples", "7"]).max_samples == 7
+
+
+@pytest.mark.parametrize("parse, good, bad, message", [
+    (cli.positive_float, ("2e9", 2e9), "0", "must be above 0"),
+    (cli.fraction, ("0.25", 0.25), "1.5", "must be between 0 and 1"),
+])
+def test_float_flag_types(parse, good, bad, message):
+    import argparse
+
+    assert parse(good[0]) == good[1]
+    with pytest.raises(argparse.ArgumentTypeError, match=message):
+        parse(bad)
+    with pytest.raises(argparse.ArgumentTypeError, match="expected a number"):
+        parse("lots")

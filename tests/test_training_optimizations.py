@@ -154,7 +154,7 @@ def test_command_line_runs_end_to_end(tmp_path):
     (["--seq-len", "0"], "must be at least 1"),
     (["--seq-len", "500"], "longer than this model's 128 positions"),
     (["--setups", "fp32,warp-drive"], "unknown setup 'warp-drive'"),
-    (["--peak-tflops", "0"], "--peak-tflops must be positive"),
+    (["--peak-tflops", "0"], "argument --peak-tflops: must be above 0"),
 ])
 def test_bad_input_gets_one_line_and_exit_2(tmp_path, args, message):
     result = run_cli(SCRIPT, "--profile", "tiny", "--output-dir", str(tmp_path / "out"), *args)

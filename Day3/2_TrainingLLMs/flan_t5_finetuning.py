@@ -459,20 +459,6 @@ def parse_strategies(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def number(check, rule: str):
-    """An argparse type: a float for which check(value) holds, else 'must be <rule>'."""
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not check(value):
-            raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
-        return value
-
-    return parse
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = cli.make_parser(__doc__, script=__file__)
     parser.add_argument("--strategies", type=parse_strategies, default=DEFAULT_STRATEGIES,
@@ -480,10 +466,10 @@ def main(argv: list[str] | None = None) -> dict:
                              f"(default: {DEFAULT_STRATEGIES})")
     parser.add_argument("--max-steps", type=cli.positive_int, default=None,
                         help="training steps per strategy (default: tiny 80, class 60)")
-    parser.add_argument("--learning-rate", type=number(lambda v: v > 0, "above 0"),
+    parser.add_argument("--learning-rate", type=cli.positive_float,
                         help="full fine-tuning's learning rate (default: tiny 2e-3, class 5e-4)")
     parser.add_argument("--replay-fraction", default=REPLAY_FRACTION,
-                        type=number(lambda v: 0 <= v <= 1, "between 0 and 1"),
+                        type=cli.fraction,
                         help="share of replay's training examples taken from the old tasks "
                              "(default: %(default)s)")
     parser.add_argument("--resume", action="store_true",

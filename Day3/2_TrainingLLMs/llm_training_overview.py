@@ -30,7 +30,6 @@ Time and memory (2-core laptop CPU):
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -116,17 +115,6 @@ GPUS = {  # name: (dense 16-bit tensor-core peak FLOP/s from the spec sheet, mem
     "H100": (989e12, 80), "H200": (989e12, 141)}  # big bf16 matmuls reach ~60-80% of these
 CHINCHILLA_TOKENS_PER_PARAM = 20  # Hoffmann et al. 2022: compute-optimal pre-training
 GB = 1e9
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a number above zero (accepts 2e9)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above zero, got {text}")
-    return value
 
 
 def short(n: float, unit: str = "") -> str:
@@ -532,8 +520,8 @@ def main(argv: list[str] | None = None) -> dict:
                      help="how often the task changes" + shown)
     for flag, kind, default, text in (
             ("--examples", int, 1000, "labelled examples you have"),
-            ("--latency-ms", positive_float, 1000.0, "slowest acceptable answer"),
-            ("--budget-usd", positive_float, 500.0, "training budget")):
+            ("--latency-ms", cli.positive_float, 1000.0, "slowest acceptable answer"),
+            ("--budget-usd", cli.positive_float, 500.0, "training budget")):
         ask.add_argument(flag, type=kind, default=default, help=text + shown)
     for flag, text in (("--private-data", "the data must stay on your machines"),
                        ("--fresh-facts", "answers depend on facts that change"),
@@ -545,9 +533,9 @@ def main(argv: list[str] | None = None) -> dict:
     for flag, kind, default, text in (
             ("--batch-size", cli.positive_int, 8, "per GPU"),
             ("--seq-len", cli.positive_int, 512, "tokens per example"),
-            ("--tokens", positive_float, "1e8", "training tokens, e.g. 100k examples x 500 x 2"),
-            ("--utilization", positive_float, 0.4, "share of the peak FLOP/s reached"),
-            ("--price-per-hour", positive_float, 2.0, "USD per GPU-hour, assumed: pass yours"),
+            ("--tokens", cli.positive_float, "1e8", "training tokens (100k examples x 500 x 2)"),
+            ("--utilization", cli.positive_float, 0.4, "share of the peak FLOP/s reached"),
+            ("--price-per-hour", cli.positive_float, 2.0, "USD per GPU-hour, assumed: pass yours"),
             ("--num-gpus", cli.positive_int, 8, "GPUs in 2.2.3 and 2.2.4")):
         est.add_argument(flag, type=kind, default=default, help=text + shown)
     args = parser.parse_args(argv)

@@ -550,7 +550,7 @@ def main(argv: list[str] | None = None) -> dict:
                         help="tokens per sample (default by profile: 32, 128, 512)")
     parser.add_argument("--steps", type=cli.positive_int,
                         help="timed updates per setup (default by profile: 3, 5, 20)")
-    parser.add_argument("--peak-tflops", type=float, default=PEAK_TFLOPS,
+    parser.add_argument("--peak-tflops", type=cli.positive_float, default=PEAK_TFLOPS,
                         help="the GPU's peak FLOP/s for MFU (default: %(default)g, an assumption "
                              "for an H100/H200 in dense bf16)")
     args = parser.parse_args(argv)
@@ -560,8 +560,6 @@ def main(argv: list[str] | None = None) -> dict:
         model, batch_size, seq_len, steps = PROFILE_DEFAULTS[cli.check_profile(args.profile)]
         args.model, args.batch_size = args.model or model, args.batch_size or batch_size
         args.seq_len, args.steps = args.seq_len or seq_len, args.steps or steps
-        if not args.peak_tflops > 0:
-            raise cli.UsageError(f"--peak-tflops must be positive, got {args.peak_tflops}")
         args.setups = parse_setups(args.setups)
         # Built-in configs need no Hub: probe the network only for a Hub id.
         device = cli.start(args, "2.2 Training optimizations",

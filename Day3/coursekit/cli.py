@@ -45,6 +45,29 @@ def positive_int(text: str) -> int:
     return value
 
 
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number above 0 (accepts 2e9 and 1e-4)."""
+    value = _float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number from 0 to 1."""
+    value = _float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
 def make_parser(doc: str, *, script: str | None = None, max_steps: int | None = None,
                 max_samples: int | str | None = None) -> CourseArgumentParser:
     """A parser with the common flags; pass defaults to add --max-steps / --max-samples.
