@@ -105,6 +105,31 @@ def sentiment_reviews(n: int = 1000, seed: int = 0, domains: list[str] | None = 
     return Dataset.from_dict(rows, features=features)
 
 
+def domain_text(domain: str = HELDOUT_DOMAIN, n: int = 1000, seed: int = 0) -> list[str]:
+    """Unlabelled reviews of one domain in which domain words and general words meet.
+
+    Raw text of a new domain (hotel reviews scraped from the web, say) mixes its own words
+    ("superb room") with everyday ones ("great staff") in the same sentences. That is what
+    continued pre-training (masked-LM on in-domain text) learns from: no labels needed.
+    """
+    if domain not in SENTIMENT_DOMAINS:
+        raise ValueError(f"unknown review domain {domain!r}; "
+                         f"choose from {sorted(SENTIMENT_DOMAINS)}")
+    rng = random.Random(seed)
+    words = SENTIMENT_DOMAINS[domain]
+    texts = []
+    for i in range(n):
+        polarity = SENTIMENT_LABELS[i % 2]
+        own, general = words[polarity], GENERAL_WORDS[polarity]
+        adj, adj2 = rng.choice(own), rng.choice(general)
+        if rng.random() < 0.5:
+            adj, adj2 = adj2, adj
+        noun, noun2 = rng.sample(words["nouns"], 2)
+        template = rng.choice([t for t in REVIEW_TEMPLATES if "{adj2}" in t])
+        texts.append(template.format(noun=noun, noun2=noun2, adj=adj, adj2=adj2))
+    return texts
+
+
 # ---------------------------------------------------------------- news topics (AG News)
 TOPIC_LABELS = ["World", "Sports", "Business", "Sci/Tech"]
 TOPIC_WORDS = {
