@@ -21,6 +21,12 @@ ADAM_STATES = 2  # AdamW keeps two running averages per trainable weight
 
 
 # ---------------------------------------------------------------- quality
+def text_and_labels(dataset) -> tuple[list[str], list[int]]:
+    """The texts and labels of a classification set (SST-2 calls the text "sentence")."""
+    column = "sentence" if "sentence" in dataset.column_names else "text"
+    return list(dataset[column]), list(dataset["label"])
+
+
 def predict_labels(model, tokenizer, texts: list[str], batch_size: int = 64,
                    task: int | None = None, max_length: int = 128) -> list[int]:
     """The predicted class of each text (argmax of the logits), in batches, without gradients."""

@@ -105,6 +105,12 @@ def sentiment_reviews(n: int = 1000, seed: int = 0, domains: list[str] | None = 
     return Dataset.from_dict(rows, features=features)
 
 
+def heldout_reviews(n: int = 1000, seed: int = 0):
+    """Labelled reviews of the held-out domain (hotels) with Yelp's columns: text, label."""
+    reviews = sentiment_reviews(n, seed, domains=[HELDOUT_DOMAIN])
+    return reviews.rename_column("sentence", "text").select_columns(["text", "label"])
+
+
 def domain_text(domain: str = HELDOUT_DOMAIN, n: int = 1000, seed: int = 0) -> list[str]:
     """Unlabelled reviews of one domain in which domain words and general words meet.
 

@@ -69,6 +69,9 @@ class DatasetSpec:
 DATASETS: dict[str, DatasetSpec] = {
     "sentiment": DatasetSpec("stanfordnlp/sst2", None, "sentiment_reviews",
                              ("idx", "sentence", "label")),
+    # Reviews of another kind, to test generalization: Yelp (tiny: the held-out hotel reviews).
+    "sentiment-heldout": DatasetSpec("fancyzhx/yelp_polarity", None, "heldout_reviews",
+                                     ("text", "label"), ("train", "test")),
     "topics": DatasetSpec("fancyzhx/ag_news", None, "news_topics", ("text", "label"),
                           ("train", "test")),
     "ner": DatasetSpec("lhoestq/conll2003", None, "ner_sentences", ("id", "tokens", "ner_tags")),
