@@ -192,25 +192,34 @@ def plot_confusion(matrix: list[list[int]], label_names: list[str], output_dir, 
     return report.save_figure(fig, output_dir, name)
 
 
+def steps_to_reach(history: list[dict], task: str, level: float, run: str = "") -> int | None:
+    """The first training step at which `task`'s validation accuracy reached `level`."""
+    for row in history:
+        if row.get("run", "") == run and row[task] >= level:
+            return row["step"]
+    return None
+
+
 def plot_task_curves(history: list[dict], output_dir, name: str, heading: str) -> Path:
-    """Validation accuracy of each task during training (rows of {'step', task: accuracy})."""
+    """Validation accuracy during training: one panel per task, one line per run."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    tasks = [k for k in history[0] if k not in ("step", "run")] if history else []
-    runs = sorted({row.get("run", "") for row in history})
-    for run in runs:
-        rows = [row for row in history if row.get("run", "") == run]
-        for task in tasks:
-            label = f"{run}: {task}" if run else task
+    tasks = [k for k in history[0] if k not in ("step", "run")]
+    runs = list(dict.fromkeys(row.get("run", "") for row in history))  # in order of appearance
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), sharey=True,
+                             squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for run in runs:
+            rows = [row for row in history if row.get("run", "") == run]
             ax.plot([r["step"] for r in rows], [r[task] for r in rows], marker="o",
-                    markersize=3, label=label)
-    ax.set_xlabel("training step")
-    ax.set_ylabel("validation accuracy")
-    ax.set_ylim(0, 1.02)
-    ax.set_title(heading)
-    ax.legend(fontsize=8)
+                    markersize=3, label=run or task)
+        ax.set_title(task)
+        ax.set_xlabel("training step")
+        ax.set_ylim(0, 1.02)
+    axes[0][0].set_ylabel("validation accuracy")
+    axes[0][-1].legend(fontsize=8, loc="lower right")
+    fig.suptitle(heading)
     return report.save_figure(fig, output_dir, name)

@@ -14,6 +14,7 @@ names them for every model family the day uses.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -71,7 +72,21 @@ def build_classifier(path: str, num_labels: int, label_names: list[str] | None =
     if from_scratch:  # same layers and sizes, random weights: what pre-training gives us
         return AutoModelForSequenceClassification.from_config(
             AutoConfig.from_pretrained(path, **labels))
-    return AutoModelForSequenceClassification.from_pretrained(path, **labels)
+    with quiet_load_report():  # the pretraining head is dropped, a new one is initialized
+        return AutoModelForSequenceClassification.from_pretrained(path, **labels)
+
+
+@contextlib.contextmanager
+def quiet_load_report():
+    """Hide transformers' table of dropped / newly initialized weights (expected here)."""
+    from transformers.utils import logging
+
+    level = logging.get_verbosity()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
 
 
 class MultiTaskModel(nn.Module):
@@ -85,7 +100,8 @@ class MultiTaskModel(nn.Module):
         super().__init__()
         from transformers import AutoModel
 
-        self.encoder = AutoModel.from_pretrained(encoder_path)
+        with quiet_load_report():  # the pretraining head is dropped: expected
+            self.encoder = AutoModel.from_pretrained(encoder_path)
         self.config = self.encoder.config  # the Trainer and peft look for a config
         self.task_names = list(tasks)
         hidden = self.encoder.config.hidden_size

@@ -227,6 +227,9 @@ def _resolve_override(role: str, name: str) -> ModelChoice:
         return ModelChoice(role, name, name, "hub")
     if is_model_cached(name):
         return ModelChoice(role, name, name, "cache")
+    packaged = packaged_model(name)
+    if packaged:
+        return ModelChoice(role, name, packaged, "package")
     raise UsageError(f"model {name!r} is not in the local cache and the Hub cannot be reached "
                      f"({network_status().reason}); prepare while online: {PREFETCH_COMMAND}")
 

@@ -1,0 +1,534 @@
+"""Transfer learning with DistilBERT: single-task vs multi-task fine-tuning (outline 3.3 to 3.5).
+
+The hands-on exercise of section 3. We fine-tune DistilBERT for sentiment the careful way, then
+train one shared encoder on two tasks at once (sentiment and news topics), and compare.
+Steps: 3.5.1 set up DistilBERT for sentiment, 3.3.1 prepare the data (label check, leakage
+between splits, max length from the length distribution, padding and the attention mask),
+3.3.2 configure training (learning rate, warm-up, weight decay, early stopping),
+3.3.3 single-task fine-tuning and its metrics (accuracy, macro-F1, confusion matrix),
+3.4 multi-task fine-tuning with three task sampling strategies (task mix counted, every task
+watched during training), 3.5 single vs multi-task (quality per task, parameters served, time),
+and generalization to reviews of another kind (a domain with words never seen in training).
+
+Run:
+    python Day3/3_FineTuning/distilbert_finetuning.py --profile tiny       # offline, seconds
+    python Day3/3_FineTuning/distilbert_finetuning.py --mode single        # class: SST-2 only
+    python Day3/3_FineTuning/distilbert_finetuning.py                      # class: compare all
+    python Day3/3_FineTuning/distilbert_finetuning.py --mode multi --strategies temperature
+    python Day3/3_FineTuning/distilbert_finetuning.py --train-file my_reviews.csv --mode single
+Your own data: a CSV, JSON Lines or Parquet file with a `text` (or `sentence`) column and
+integer `label`s from 0 to --num-labels - 1; a third of it is kept for validation and test.
+
+Time and memory:
+    tiny:  about 35 s on 2 CPU cores (--mode compare; single 10 s) once the zoo is cached; 1 GB
+    class: distilbert/distilbert-base-uncased, 2,000 SST-2 reviews + 500 AG News items, 150
+           steps of 16 per single-task run and 300 per multi-task run: about 25 minutes on 2 CPU
+           cores for compare (6 runs), 4 minutes for --mode single; under a minute on a GPU;
+           2 GB RAM, 0.3 GB download
+    full:  the same model on all of SST-2 and AG News with --max-steps 2000: for a GPU
+Writes results.json, confusion_sentiment.png, task_curves.png and single_vs_multi.png under
+--output-dir (checkpoints of the single-task runs in checkpoints/).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # and this section's shared modules
+from coursekit import cli  # noqa: E402  (light: no torch import before --help)
+
+MODES = ("single", "multi", "compare")
+LEARNING_RATE = {"tiny": 1e-3, "class": 5e-5, "full": 3e-5}  # BERT's range is 2e-5 to 5e-5;
+#                                          a 64-wide tiny model needs much larger steps
+WARMUP = 0.1  # 10% of the steps: a fresh head sends large gradients into pretrained layers
+WEIGHT_DECAY = 0.01  # mild L2 pull towards zero on the weights (not on biases or LayerNorms)
+BATCH_SIZE = 16
+EVAL_EVERY = 25  # steps between validation checks (early stopping and the task curves)
+PATIENCE = 3  # stop after 3 checks without a better validation macro-F1
+LENGTH_PERCENTILE = 99  # max_length covers 99% of training texts; the rest are cut
+TOPICS_SHARE = 0.25  # the second task keeps 1/4 of its training rows: unequal tasks make
+#                      the sampling strategies differ (validation and test stay full size)
+LEVEL = 0.9  # "learned": the first step at which a task's validation accuracy reaches 90%
+TEMPERATURE = 2.0  # temperature sampling: p ~ n^(1/2), between proportional and uniform
+STRATEGIES = ("proportional", "temperature", "round-robin")
+HOLDOUT_SHARE = 1 / 3  # of the rows loaded, kept for validation and test (half each)
+
+
+def parse_args(argv):
+    parser = cli.make_parser(__doc__, script=__file__, max_steps=150, max_samples="profile")
+    parser.add_argument("--mode", choices=MODES, default="compare",
+                        help="single: sentiment only; multi: the multi-task runs; compare: "
+                             "both, side by side (default: %(default)s)")
+    parser.add_argument("--strategies", default=",".join(STRATEGIES),
+                        help="task sampling strategies for the multi-task runs, comma separated "
+                             "(default: %(default)s)")
+    parser.add_argument("--learning-rate", type=cli.positive_float, default=None,
+                        help="peak learning rate (default: per profile, " + ", ".join(
+                            f"{p} {lr:g}" for p, lr in LEARNING_RATE.items()) + ")")
+    parser.add_argument("--train-file", type=Path, default=None,
+                        help="your own sentiment data (.csv, .jsonl/.json or .parquet) with "
+                             "text and label columns, instead of the profile's dataset")
+    parser.add_argument("--num-labels", type=cli.positive_int, default=2,
+                        help="classes in --train-file (default: %(default)s)")
+    args = parser.parse_args(argv)
+    args.strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    unknown = sorted(set(args.strategies) - set(STRATEGIES))
+    if unknown or not args.strategies:
+        parser.error(f"--strategies: unknown {unknown or 'empty list'}; "
+                     f"choose from {', '.join(STRATEGIES)}")
+    return args
+
+
+# ---------------------------------------------------------------- 3.5.1 set up
+def set_up_distilbert(args, device) -> dict:
+    """3.5.1 The pretrained encoder and its tokenizer; heads are added per task later."""
+    from coursekit import hub, report
+    from transformers import AutoConfig, AutoTokenizer
+
+    choice = hub.resolve_model("encoder", args.profile, args.model)
+    config = AutoConfig.from_pretrained(choice.path)
+    tokenizer = AutoTokenizer.from_pretrained(choice.path)
+    report.table("The pretrained encoder", ["what", "value"], [
+        ["model", choice.name], ["loaded from", f"{choice.source} ({choice.path})"],
+        ["architecture", config.model_type], ["layers x width",
+                                              f"{config.num_hidden_layers} x {config.hidden_size}"],
+        ["vocabulary", len(tokenizer)], ["padding side", tokenizer.padding_side]])
+    return {"path": choice.path, "name": choice.name, "source": choice.source,
+            "tokenizer": tokenizer, "device": device,
+            "tiny_data": args.profile == "tiny" or choice.source == "tiny"}
+
+
+# ---------------------------------------------------------------- 3.3.1 data
+def read_train_file(path: Path):
+    """Load the user's file with the datasets library; one clear line when it cannot be used."""
+    from datasets import load_dataset
+
+    kinds = {".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
+    if not path.is_file():
+        raise cli.UsageError(f"--train-file {str(path)!r}: no such file")
+    if path.suffix.lower() not in kinds:
+        raise cli.UsageError(f"--train-file {str(path)!r}: use .csv, .jsonl/.json or .parquet")
+    try:
+        dataset = load_dataset(kinds[path.suffix.lower()], data_files=str(path), split="train")
+    except Exception as err:  # pyarrow and pandas raise many types for a malformed file
+        raise cli.UsageError(f"--train-file {str(path)!r} cannot be read: "
+                             f"{str(err).splitlines()[0][:150]}") from None
+    if "text" not in dataset.column_names and "sentence" in dataset.column_names:
+        dataset = dataset.rename_column("sentence", "text")
+    return dataset
+
+
+def check_split(dataset, name: str, num_labels: int) -> None:
+    """Pitfall: labels that do not fit the head fail late and obscurely (CUDA asserts)."""
+    if len(dataset) == 0:
+        raise cli.UsageError(f"the {name} split is empty: nothing to train or evaluate on")
+    missing = {"text", "label"} - set(dataset.column_names)
+    if missing:
+        raise cli.UsageError(f"the {name} split has no {sorted(missing)} column(s); "
+                             f"columns: {dataset.column_names}")
+    labels = list(dataset["label"])
+    bad = sorted({y for y in labels if not isinstance(y, int) or not 0 <= y < num_labels},
+                 key=str)
+    if bad:
+        raise cli.UsageError(f"the {name} split's label column has values {bad[:5]} that do "
+                             f"not fit num_labels={num_labels} (expected 0 to {num_labels - 1})")
+
+
+def load_task(args, role: str, n: int, own_file: Path | None = None) -> dict:
+    """Train, validation and test splits of one task, with columns text and label."""
+    from coursekit import hub
+
+    if own_file is not None:
+        full = read_train_file(own_file)
+        check_split(full, "training", args.num_labels)
+        names = [f"class_{i}" for i in range(args.num_labels)]
+    else:
+        n_rows = round(n / (1 - HOLDOUT_SHARE))  # n training rows once validation/test are out
+        full = hub.load_dataset_for(role, args.profile, "train", n_rows, args.seed)
+        if "sentence" in full.column_names:
+            full = full.rename_column("sentence", "text")
+        names = full.features["label"].names
+    full = full.select_columns(["text", "label"])
+    # SST-2 hides its test labels (-1) and AG News has no validation split: carve both from
+    # the training slice, as you would with your own data.
+    parts = full.train_test_split(test_size=HOLDOUT_SHARE, seed=args.seed)
+    held = parts["test"].train_test_split(test_size=0.5, seed=args.seed)
+    splits = {"train": parts["train"], "validation": held["train"], "test": held["test"]}
+    for name, split in splits.items():
+        check_split(split, f"{role} {name}", len(names))
+    return {**splits, "label_names": names}
+
+
+def remove_leakage(task: dict) -> dict:
+    """Pitfall: the same text in train and test inflates the test score. Drop such rows."""
+    seen = set(task["train"]["text"])
+    removed = {}
+    for split in ("validation", "test"):
+        before = len(task[split])
+        task[split] = task[split].filter(lambda row: row["text"] not in seen)
+        removed[split] = before - len(task[split])
+        if len(task[split]) == 0:
+            raise cli.UsageError(f"every {split} text also appears in training: nothing left "
+                                 f"to evaluate on (give more varied data)")
+    return removed
+
+
+def choose_max_length(tokenizer, texts: list[str]) -> dict:
+    """Read the length distribution; cover LENGTH_PERCENTILE % of texts, in multiples of 8."""
+    import numpy as np
+
+    lengths = np.array([len(ids) for ids in tokenizer(texts)["input_ids"]])
+    cover = float(np.percentile(lengths, LENGTH_PERCENTILE))
+    limit = min(8 * math.ceil(cover / 8), tokenizer.model_max_length, 512)
+    return {"median": int(np.median(lengths)), "p95": math.ceil(np.percentile(lengths, 95)),
+            f"p{LENGTH_PERCENTILE}": math.ceil(cover), "max": int(lengths.max()),
+            "max_length": limit,
+            "truncated": int((lengths > limit).sum())}
+
+
+def show_padding_pitfall(setup: dict, max_length: int) -> dict:
+    """Pitfall: without the attention mask, the [PAD] tokens change a short text's output."""
+    import torch
+    from models import quiet_load_report
+    from transformers import AutoModel
+
+    tokenizer = setup["tokenizer"]
+    with quiet_load_report():
+        model = AutoModel.from_pretrained(setup["path"]).eval()
+    short, long = "a good film .", "the plot was slow but the cast was great and funny ."
+    alone = tokenizer([short], return_tensors="pt")
+    batch = tokenizer([short, long], padding="max_length", max_length=max_length,
+                      truncation=True, return_tensors="pt")  # right-padded to max_length
+    n = alone["input_ids"].shape[1]
+    with torch.no_grad():
+        reference = model(**alone).last_hidden_state[0, 0]
+        masked = model(**batch).last_hidden_state[0, 0]
+        unmasked = model(input_ids=batch["input_ids"]).last_hidden_state[0, 0]
+    return {"padded_tokens": max_length - n, "padding_side": tokenizer.padding_side,
+            "with_mask": float((masked - reference).abs().max()),
+            "without_mask": float((unmasked - reference).abs().max())}
+
+
+def prepare_data(args, setup: dict) -> dict:
+    """3.3.1 Load both tasks and the held-out domain; check labels, leakage and lengths."""
+    from coursekit import hub, report
+
+    n = args.max_samples
+    tasks = {"sentiment": load_task(args, "sentiment", n, args.train_file)}
+    if args.mode != "single":
+        tasks["topics"] = load_task(args, "topics", n)
+        keep = max(8, round(len(tasks["topics"]["train"]) * TOPICS_SHARE))
+        tasks["topics"]["train"] = tasks["topics"]["train"].select(range(keep))
+    heldout = hub.load_dataset_for("sentiment-heldout", args.profile, "test",
+                                   max(50, n // 4), args.seed)
+    leakage = {name: remove_leakage(task) for name, task in tasks.items()}
+    texts = [t for task in tasks.values() for t in task["train"]["text"]]
+    lengths = choose_max_length(setup["tokenizer"], texts)
+    rows = [[name, len(t["train"]), len(t["validation"]), len(t["test"]),
+             leakage[name]["validation"] + leakage[name]["test"],
+             ", ".join(f"{i}={label}" for i, label in enumerate(t["label_names"]))]
+            for name, t in tasks.items()]
+    report.table("Tasks (labels read from the data, then written into each head's config)",
+                 ["task", "train", "validation", "test", "leaked rows removed", "labels"], rows)
+    report.note(f"held-out domain for generalization: {len(heldout)} reviews of another kind "
+                f"({'hotels: words never seen in training' if setup['tiny_data'] else 'Yelp'})")
+    report.table("Token lengths of the training texts", ["median", "95th pct",
+                 f"{LENGTH_PERCENTILE}th pct", "longest", "max_length chosen", "cut"],
+                 [[lengths["median"], lengths["p95"], lengths[f"p{LENGTH_PERCENTILE}"],
+                   lengths["max"], lengths["max_length"], lengths["truncated"]]])
+    padding = show_padding_pitfall(setup, lengths["max_length"])
+    report.table("Padding pitfall: one short review alone vs right-padded in a batch",
+                 ["padded tokens", "max |change| with attention mask", "without mask"],
+                 [[padding["padded_tokens"], padding["with_mask"], padding["without_mask"]]])
+    return {"tasks": tasks, "heldout": heldout, "leakage": leakage, "lengths": lengths,
+            "padding": padding}
+
+
+def encode(tokenizer, dataset, max_length: int, task: int | None = None):
+    """Tokenize (no padding yet: the collator pads each batch to its longest text)."""
+    from datasets import Value
+
+    encoded = dataset.map(lambda b: tokenizer(b["text"], truncation=True, max_length=max_length),
+                          batched=True, remove_columns=["text"])
+    if task is None:
+        return encoded
+    # Multi-task: the tasks' label names differ, so keep plain integers and add the task index.
+    encoded = encoded.cast_column("label", Value("int64"))
+    return encoded.add_column("task", [task] * len(encoded))
+
+
+# ---------------------------------------------------------------- 3.3.2 configuration
+def configure_training(args, device) -> dict:
+    """3.3.2 The settings, each with its reason, as the 'about to run' block."""
+    from coursekit import device as devices
+    from coursekit import report
+
+    plan = {"learning_rate": args.learning_rate, "warmup": WARMUP, "weight_decay": WEIGHT_DECAY,
+            "batch_size": BATCH_SIZE, "max_steps": args.max_steps, "eval_every": EVAL_EVERY,
+            "patience": PATIENCE, "precision": "bf16" if devices.trainer_precision(device)
+            else "fp32"}
+    report.table("Training configuration (single-task runs)", ["setting", "value", "why"], [
+        ["learning rate", f"{args.learning_rate:g}", "small steps keep pretrained knowledge"],
+        ["warm-up", f"{WARMUP:.0%} of steps", "the new head's first gradients are large"],
+        ["weight decay", WEIGHT_DECAY, "mild regularization; not on biases or LayerNorm"],
+        ["batch size", BATCH_SIZE, "fits a laptop; more is faster on a GPU"],
+        ["steps (max)", args.max_steps, f"validation every {EVAL_EVERY} steps"],
+        ["early stopping", f"patience {PATIENCE}", "stop when validation macro-F1 stalls, "
+                                                   "keep the best checkpoint"],
+        ["precision", plan["precision"], "bf16 on GPUs that have it"]])
+    return plan
+
+
+def training_arguments(args, device, folder: Path, steps: int, **extra):
+    from coursekit import device as devices
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
+        output_dir=str(folder), max_steps=steps, learning_rate=args.learning_rate,
+        warmup_steps=WARMUP, weight_decay=WEIGHT_DECAY, per_device_train_batch_size=BATCH_SIZE,
+        per_device_eval_batch_size=64, logging_steps=EVAL_EVERY, report_to="none",
+        seed=args.seed, use_cpu=device.type == "cpu", dataloader_num_workers=0,
+        **devices.trainer_precision(device), **extra)
+
+
+# ---------------------------------------------------------------- 3.3.3 single task
+def fine_tune_single(args, setup: dict, data: dict, name: str) -> dict:
+    """3.3.3 One task, one model: Trainer with early stopping on validation macro-F1."""
+    from coursekit import device as devices
+    from coursekit import report
+    from evaluation import classification_scores, confusion_matrix, predict_labels
+    from models import build_classifier, parameter_report
+    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer
+
+    tokenizer, task, max_length = setup["tokenizer"], data["tasks"][name], \
+        data["lengths"]["max_length"]
+    devices.seed_everything(args.seed)  # the same fresh head for every run of this task
+    model = build_classifier(setup["path"], len(task["label_names"]), task["label_names"])
+
+    def compute_metrics(prediction):
+        return classification_scores(prediction.predictions.argmax(-1).tolist(),
+                                     prediction.label_ids.tolist())
+
+    folder = args.output_dir / "checkpoints" / name
+    trainer = Trainer(
+        model=model, args=training_arguments(
+            args, setup["device"], folder, args.max_steps, eval_strategy="steps",
+            eval_steps=EVAL_EVERY, save_strategy="steps", save_steps=EVAL_EVERY,
+            save_total_limit=1, load_best_model_at_end=True, metric_for_best_model="macro_f1"),
+        train_dataset=encode(tokenizer, task["train"], max_length),
+        eval_dataset=encode(tokenizer, task["validation"], max_length),
+        data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
+        compute_metrics=compute_metrics, callbacks=[EarlyStoppingCallback(PATIENCE)])
+    start = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - start
+    texts, labels = list(task["test"]["text"]), list(task["test"]["label"])
+    predictions = predict_labels(model, tokenizer, texts, max_length=max_length)
+    result = {**classification_scores(predictions, labels), "seconds": round(seconds, 2),
+              "steps": trainer.state.global_step, "best_step": best_step(trainer),
+              "confusion": confusion_matrix(predictions, labels, len(task["label_names"])),
+              "parameters": parameter_report(model)["total"]}
+    if name == "sentiment":
+        result["heldout"] = heldout_accuracy(model, tokenizer, data, max_length)
+    stopped = result["steps"] < args.max_steps
+    report.note(f"{name}: {result['steps']} steps{' (early stop)' if stopped else ''}, best at "
+                f"step {result['best_step']}, test accuracy {result['accuracy']:.3f}, "
+                f"macro-F1 {result['macro_f1']:.3f}, {seconds:.1f} s")
+    return result
+
+
+def best_step(trainer) -> int | None:
+    checkpoint = trainer.state.best_model_checkpoint
+    return int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else None
+
+
+def heldout_accuracy(model, tokenizer, data: dict, max_length: int, task=None) -> float:
+    """Generalization: sentiment accuracy on reviews of a domain never trained on."""
+    from evaluation import classification_scores, predict_labels, text_and_labels
+
+    texts, labels = text_and_labels(data["heldout"])
+    predictions = predict_labels(model, tokenizer, texts, task=task, max_length=max_length)
+    return classification_scores(predictions, labels)["accuracy"]
+
+
+def show_single_task(args, results: dict, label_names: list[str]) -> None:
+    from coursekit import report
+    from evaluation import plot_confusion
+
+    rows = [[name, r["accuracy"], r["macro_f1"], r.get("heldout", "-"), r["steps"],
+             r["seconds"]] for name, r in results.items()]
+    report.table("Single-task models (test split)", ["task", "accuracy", "macro-F1",
+                 "held-out domain acc.", "steps", "time s"], rows)
+    plot_confusion(results["sentiment"]["confusion"], label_names, args.output_dir,
+                   "confusion_sentiment", "Sentiment, test split")
+
+
+# ---------------------------------------------------------------- 3.4 multi task
+def fine_tune_multi(args, setup: dict, data: dict, strategy: str) -> dict:
+    """3.4 One shared encoder, one head per task; batches drawn by a sampling strategy."""
+    from coursekit import device as devices
+    from datasets import concatenate_datasets
+    from evaluation import classification_scores, predict_labels, steps_to_reach
+    from models import MultiTaskModel, parameter_report
+    from trainers import MultiTaskEvalCallback, MultiTaskTrainer, task_probabilities
+    from transformers import DataCollatorWithPadding
+
+    tokenizer, tasks, max_length = setup["tokenizer"], data["tasks"], \
+        data["lengths"]["max_length"]
+    names = list(tasks)
+    train = concatenate_datasets([encode(tokenizer, tasks[n]["train"], max_length, i)
+                                  for i, n in enumerate(names)])
+    devices.seed_everything(args.seed)
+    model = MultiTaskModel(setup["path"], {n: len(tasks[n]["label_names"]) for n in names})
+
+    def validation_accuracy(m) -> dict:
+        return {n: classification_scores(predict_labels(
+            m, tokenizer, list(tasks[n]["validation"]["text"]), task=i, max_length=max_length),
+            list(tasks[n]["validation"]["label"]))["accuracy"] for i, n in enumerate(names)}
+
+    steps = args.max_steps * len(names)  # the same number of batches per task, on average
+    watch = MultiTaskEvalCallback(validation_accuracy, every=EVAL_EVERY, run=strategy)
+    trainer = MultiTaskTrainer(
+        model=model, args=training_arguments(args, setup["device"], args.output_dir /
+                                             "checkpoints" / f"multi-{strategy}", steps,
+                                             save_strategy="no"),
+        train_dataset=train, data_collator=DataCollatorWithPadding(tokenizer),
+        task_names=names, strategy=strategy, temperature=TEMPERATURE, callbacks=[watch])
+    start = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - start
+    result = {"seconds": round(seconds, 2), "steps": steps,
+              "parameters": parameter_report(model)["total"],
+              "task_mix": {n: trainer.batch_counts[n] for n in names},
+              "expected_mix": task_probabilities({n: len(tasks[n]["train"]) for n in names},
+                                                 strategy, TEMPERATURE),
+              "history": watch.history,
+              "steps_to_90": {n: steps_to_reach(watch.history, n, LEVEL, strategy)
+                              for n in names}}
+    for i, n in enumerate(names):
+        texts, labels = list(tasks[n]["test"]["text"]), list(tasks[n]["test"]["label"])
+        result[n] = classification_scores(predict_labels(model, tokenizer, texts, task=i,
+                                                         max_length=max_length), labels)
+    result["heldout"] = heldout_accuracy(model, tokenizer, data, max_length, task=0)
+    return result
+
+
+def show_multi_task(args, runs: dict, names: list[str]) -> None:
+    from coursekit import report
+    from evaluation import plot_task_curves
+
+    rows = []
+    for strategy, run in runs.items():
+        mix = " / ".join(f"{run['task_mix'][n]}" for n in names)
+        expected = " / ".join(f"{run['expected_mix'][n]:.0%}" for n in names)
+        reached = " / ".join(str(run["steps_to_90"][n] or "never") for n in names)
+        rows.append([strategy, f"{mix} ({expected})", reached,
+                     *[run[n]["accuracy"] for n in names], run["heldout"], run["seconds"]])
+    report.table(f"Multi-task runs ({' / '.join(names)}): batches drawn (expected share), "
+                 f"steps until validation accuracy reached {LEVEL:.0%}, test accuracy",
+                 ["strategy", "batches", "steps to 90%", *names, "held-out", "time s"], rows)
+    report.note("a task that gets fewer batches learns later: watch the small task's curve")
+    history = [row for run in runs.values() for row in run["history"]]
+    plot_task_curves(history, args.output_dir, "task_curves",
+                     "Validation accuracy per task during multi-task training")
+
+
+# ---------------------------------------------------------------- 3.5 compare
+def compare_single_and_multi(args, single: dict, multi: dict, names: list[str]) -> dict:
+    """3.5 Quality per task, transfer (+) or interference (-), parameters served, time."""
+    from coursekit import report
+
+    served_single = sum(single[n]["parameters"] for n in names)
+    rows = [["single-task x2", *[single[n]["accuracy"] for n in names],
+             single["sentiment"]["heldout"], served_single,
+             round(sum(single[n]["seconds"] for n in names), 1)]]
+    transfer = {}
+    for strategy, run in multi.items():
+        transfer[strategy] = {n: round(run[n]["accuracy"] - single[n]["accuracy"], 4)
+                              for n in names}
+        rows.append([f"multi-task ({strategy})", *[run[n]["accuracy"] for n in names],
+                     run["heldout"], run["parameters"], run["seconds"]])
+    report.table("Single-task vs multi-task (test accuracy; parameters to serve both tasks)",
+                 ["models", *names, "held-out domain acc.", "parameters served", "time s"], rows)
+    report.table("Transfer (+) or interference (-): multi-task minus single-task accuracy",
+                 ["strategy", *names], [[s, *[t[n] for n in names]] for s, t in transfer.items()])
+    best = max(multi, key=lambda s: sum(multi[s][n]["accuracy"] for n in names))
+    saved = 1 - multi[best]["parameters"] / served_single
+    report.note(f"one multi-task model serves both tasks with {saved:.0%} fewer parameters "
+                f"than two single-task models (the encoder is shared)")
+    plot_comparison(args.output_dir, single, multi, names)
+    return {"rows": rows, "transfer": transfer, "parameters_saved": round(saved, 4),
+            "best_strategy": best}
+
+
+def plot_comparison(output_dir, single: dict, multi: dict, names: list[str]):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from coursekit import report
+
+    labels = ["single", *multi]
+    scores = {n: [single[n]["accuracy"], *[multi[s][n]["accuracy"] for s in multi]]
+              for n in names}
+    scores["held-out domain"] = [single["sentiment"]["heldout"],
+                                 *[multi[s]["heldout"] for s in multi]]
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    width = 0.8 / len(labels)
+    for i, label in enumerate(labels):
+        bars = ax.bar([j + i * width for j in range(len(scores))],
+                      [values[i] for values in scores.values()], width, label=label)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7)
+    ax.set_xticks([j + width * (len(labels) - 1) / 2 for j in range(len(scores))],
+                  list(scores))
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1.1)
+    ax.set_title("Single-task vs multi-task models, per task")
+    ax.legend(fontsize=8, ncol=len(labels))
+    return report.save_figure(fig, output_dir, "single_vs_multi")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    with cli.user_errors():
+        device = cli.start(args, "3.5 Transfer learning with DistilBERT: single vs multi-task")
+        from coursekit import report
+        from datasets.utils.logging import disable_progress_bar
+
+        disable_progress_bar()  # the dataset maps here take milliseconds: no bars needed
+        args.learning_rate = args.learning_rate or LEARNING_RATE[args.profile]
+        if args.train_file is not None:
+            read_train_file(args.train_file)  # fail on a bad file before loading any model
+        report.section("3.5.1", "Set up DistilBERT for sentiment analysis")
+        setup = set_up_distilbert(args, device)
+        report.section("3.3.1", "Prepare the data: labels, leakage, lengths, padding")
+        data = prepare_data(args, setup)
+        report.section("3.3.2", "Configure training")
+        plan = configure_training(args, device)
+        results = {"profile": args.profile, "mode": args.mode, "model": setup["name"],
+                   "source": setup["source"], "training": plan, "lengths": data["lengths"],
+                   "leakage": data["leakage"], "padding": data["padding"]}
+        names = list(data["tasks"])
+        if args.mode in ("single", "compare"):
+            report.section("3.3.3", "Single-task fine-tuning")
+            single = {n: fine_tune_single(args, setup, data, n) for n in names}
+            show_single_task(args, single, data["tasks"]["sentiment"]["label_names"])
+            results["single"] = single
+        if args.mode in ("multi", "compare"):
+            report.section("3.4", "Multi-task fine-tuning: one encoder, two heads")
+            multi = {s: fine_tune_multi(args, setup, data, s) for s in args.strategies}
+            show_multi_task(args, multi, names)
+            results["multi"] = multi
+        if args.mode == "compare":
+            report.section("3.5", "Single-task vs multi-task, and generalization")
+            results["comparison"] = compare_single_and_multi(args, single, multi, names)
+        report.write_results(args.output_dir, results)
+    return results
+
+
+if __name__ == "__main__":
+    main()
