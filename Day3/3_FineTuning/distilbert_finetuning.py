@@ -115,6 +115,9 @@ def read_train_file(path: Path):
     try:
         dataset = load_dataset(kinds[path.suffix.lower()], data_files=str(path), split="train")
     except Exception as err:  # pyarrow and pandas raise many types for a malformed file
+        if "corresponds to no data" in str(err):  # a header and no rows
+            raise cli.UsageError(f"the training split is empty: {str(path)!r} has no rows") \
+                from None
         raise cli.UsageError(f"--train-file {str(path)!r} cannot be read: "
                              f"{str(err).splitlines()[0][:150]}") from None
     if "text" not in dataset.column_names and "sentence" in dataset.column_names:
