@@ -55,20 +55,25 @@ def test_sampling_strategies_give_the_expected_task_mix(results):
         batches = sum(run["task_mix"].values())
         assert batches == run["steps"] == 300
         share = run["task_mix"]["topics"] / batches
-        assert share == pytest.approx(run["expected_mix"]["topics"], abs=0.07), strategy
+        assert share == pytest.approx(run["expected_mix"]["topics"], abs=0.06), strategy
     assert multi["round-robin"]["task_mix"] == {"sentiment": 150, "topics": 150}
+    assert multi["proportional"]["expected_mix"]["topics"] == pytest.approx(40 / 440)
+    assert multi["temperature"]["expected_mix"]["topics"] == pytest.approx(
+        40 ** 0.5 / (40 ** 0.5 + 400 ** 0.5))
     topics = [multi[s]["task_mix"]["topics"] for s in multi]
     assert topics[0] < topics[1] < topics[2]  # proportional starves the small task most
-    assert multi["proportional"]["expected_mix"]["topics"] == pytest.approx(0.2)
 
 
 def test_the_small_task_learns_sooner_when_it_is_sampled_more(results):
     multi = results[0]["multi"]
-    proportional = multi["proportional"]["steps_to_90"]["topics"]
-    round_robin = multi["round-robin"]["steps_to_90"]["topics"]
-    assert round_robin is not None and proportional is not None
-    assert round_robin < proportional  # measured: 75 vs 175 steps
-    assert len(multi["round-robin"]["history"]) >= 300 // 25
+    never = 10**9
+    reached = {s: multi[s]["steps_to_90"]["topics"] or never for s in multi}
+    assert reached["round-robin"] <= reached["proportional"]
+    # The mean of the validation curve: measured 0.82-0.87 (round-robin) against 0.49-0.76
+    # (proportional) over seeds 0, 1, 2 and 42.
+    curve = {s: multi[s]["mean_curve"]["topics"] for s in multi}
+    assert curve["round-robin"] > curve["proportional"] + 0.03
+    assert len(multi["round-robin"]["history"]) == 300 // 25 + 1
 
 
 def test_one_multitask_model_serves_both_tasks_with_fewer_parameters(results):
