@@ -155,7 +155,12 @@ def load_task(args, role: str, n: int, own_file: Path | None = None) -> dict:
         names = [f"class_{i}" for i in range(args.num_labels)]
     else:
         n_rows = round(n / (1 - HOLDOUT_SHARE))  # n training rows once validation/test are out
-        full = hub.load_dataset_for(role, args.profile, "train", n_rows, args.seed)
+        # Pitfall: the first rows of a Hub split may be sorted (by source, length or label).
+        # Load the whole split (tiny: n_rows synthetic ones) and take a shuffled sample.
+        whole = None if args.profile != "tiny" else n_rows
+        full = hub.load_dataset_for(role, args.profile, "train", whole, args.seed)
+        if len(full) > n_rows:
+            full = full.shuffle(seed=args.seed).select(range(n_rows))
         if "sentence" in full.column_names:
             full = full.rename_column("sentence", "text")
         names = full.features["label"].names
@@ -511,11 +516,13 @@ def main(argv: list[str] | None = None) -> dict:
         from datasets.utils.logging import disable_progress_bar
 
         disable_progress_bar()  # the dataset maps here take milliseconds: no bars needed
-        args.learning_rate = args.learning_rate or LEARNING_RATE[args.profile]
         if args.train_file is not None:
             read_train_file(args.train_file)  # fail on a bad file before loading any model
         report.section("3.5.1", "Set up DistilBERT for sentiment analysis")
         setup = set_up_distilbert(args, device)
+        # A tiny model (tiny profile, or the offline fallback) needs the tiny learning rate.
+        args.learning_rate = args.learning_rate or \
+            LEARNING_RATE["tiny" if setup["tiny_data"] else args.profile]
         report.section("3.3.1", "Prepare the data: labels, leakage, lengths, padding")
         data = prepare_data(args, setup)
         report.section("3.3.2", "Configure training")
