@@ -286,7 +286,7 @@ def configure_training(args, device) -> dict:
     report.table("Training configuration (single-task runs)", ["setting", "value", "why"], [
         ["learning rate", f"{args.learning_rate:g}", "small steps keep pretrained knowledge"],
         ["warm-up", f"{WARMUP:.0%} of steps", "the new head's first gradients are large"],
-        ["weight decay", WEIGHT_DECAY, "mild regularization; not on biases or LayerNorm"],
+        ["weight decay", f"{WEIGHT_DECAY:g}", "mild regularization; not on biases or LayerNorm"],
         ["batch size", BATCH_SIZE, "fits a laptop; more is faster on a GPU"],
         ["steps (max)", args.max_steps, f"validation every {EVAL_EVERY} steps"],
         ["early stopping", f"patience {PATIENCE}", "stop when validation macro-F1 stalls, "
