@@ -369,7 +369,12 @@ def tabulate_memory(args, shapes: dict, shape: dict) -> dict:
 
 
 def most_memory_held() -> int:
-    """The most resident memory this process ever held, in bytes (ru_maxrss)."""
+    """The most resident memory this process ever held, in bytes (VmHWM, else ru_maxrss)."""
+    status = Path("/proc/self/status")
+    if status.exists():  # Linux: ru_maxrss can carry the parent's peak over fork and exec
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # kB
     try:
         import resource
     except ImportError:  # Windows has no resource module; psutil knows the peak working set

