@@ -482,30 +482,15 @@ def compare_single_and_multi(args, single: dict, multi: dict, names: list[str]) 
 
 
 def plot_comparison(output_dir, single: dict, multi: dict, names: list[str]):
-    import matplotlib
+    """Test accuracy per task (and on the held-out domain), one bar per model."""
+    from evaluation import plot_grouped_bars
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from coursekit import report
-
-    labels = ["single", *multi]
     scores = {n: [single[n]["accuracy"], *[multi[s][n]["accuracy"] for s in multi]]
               for n in names}
     scores["held-out domain"] = [single["sentiment"]["heldout"],
                                  *[multi[s]["heldout"] for s in multi]]
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
-    width = 0.8 / len(labels)
-    for i, label in enumerate(labels):
-        bars = ax.bar([j + i * width for j in range(len(scores))],
-                      [values[i] for values in scores.values()], width, label=label)
-        ax.bar_label(bars, fmt="%.2f", fontsize=7)
-    ax.set_xticks([j + width * (len(labels) - 1) / 2 for j in range(len(scores))],
-                  list(scores))
-    ax.set_ylabel("test accuracy")
-    ax.set_ylim(0, 1.3)  # room for the legend above the bars
-    ax.set_title("Single-task vs multi-task models, per task")
-    ax.legend(fontsize=8, ncol=len(labels), loc="upper center")
-    return report.save_figure(fig, output_dir, "single_vs_multi")
+    return plot_grouped_bars(scores, ["single", *multi], output_dir, "single_vs_multi",
+                             "Single-task vs multi-task models, per task", "test accuracy")
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -223,3 +223,26 @@ def plot_task_curves(history: list[dict], output_dir, name: str, heading: str) -
     axes[0][-1].legend(fontsize=8, loc="lower right")
     fig.suptitle(heading)
     return report.save_figure(fig, output_dir, name)
+
+
+def plot_grouped_bars(scores: dict[str, list[float]], series: list[str], output_dir, name: str,
+                      heading: str, ylabel: str) -> Path:
+    """One group of bars per key of `scores`, one bar per series (e.g. per model)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    width = 0.8 / len(series)
+    for i, label in enumerate(series):
+        bars = ax.bar([j + i * width for j in range(len(scores))],
+                      [values[i] for values in scores.values()], width, label=label)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7)
+    ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(scores))],
+                  list(scores))
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1.3)  # room for the legend above the bars
+    ax.set_title(heading)
+    ax.legend(fontsize=8, ncol=len(series), loc="upper center")
+    return report.save_figure(fig, output_dir, name)
