@@ -145,4 +145,5 @@ def test_unknown_sampling_strategy_is_refused(capsys):
     with pytest.raises(SystemExit) as stop:
         run_main(SCRIPT, "--profile", "tiny", "--strategies", "proportional,random")
     assert stop.value.code == 2
-    assert "unknown ['random']" in capsys.readouterr().err
+    assert "unknown strategy random; choose from proportional, temperature, round-robin" in \
+        capsys.readouterr().err

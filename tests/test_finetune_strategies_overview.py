@@ -131,7 +131,7 @@ def test_lora_targets_that_match_nothing_are_refused_before_any_work(zoo, tmp_pa
 def test_an_unknown_method_is_refused(tmp_path):
     result = run_cli(SCRIPT, "--profile", "tiny", "--output-dir", str(tmp_path / "out"),
                      "--methods", "full,dora")
-    assert_usage_error(result, "unknown 'dora'; choose from full, lora, ia3")
+    assert_usage_error(result, "unknown method dora; choose from full, lora, ia3")
     assert not (tmp_path / "out").exists()
 
 

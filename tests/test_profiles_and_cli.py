@@ -92,3 +92,16 @@ def test_float_flag_types(parse, good, bad, message):
         parse(bad)
     with pytest.raises(argparse.ArgumentTypeError, match="expected a number"):
         parse("lots")
+
+
+def test_comma_list_keeps_order_drops_duplicates_and_names_unknowns():
+    import argparse
+
+    parse = cli.comma_list(["full", "lora", "ia3"], "method")
+    assert parse(" lora, full,lora ") == ["lora", "full"]
+    with pytest.raises(argparse.ArgumentTypeError,
+                       match="^unknown method dora; choose from full, lora, ia3$"):
+        parse("lora,dora")
+    with pytest.raises(argparse.ArgumentTypeError, match="^no method given in ' , '$"):
+        parse(" , ")
+    assert cli.comma_list(what="layer name")("q_lin,v_lin") == ["q_lin", "v_lin"]

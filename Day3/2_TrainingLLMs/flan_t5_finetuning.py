@@ -27,7 +27,6 @@ Writes results.json, target_vs_forgetting.png and checkpoints/ under --output-di
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import shutil
@@ -448,20 +447,10 @@ def record_run(args, choice, strategies: list[str]) -> dict:
     return settings
 
 
-def parse_strategies(text: str) -> list[str]:
-    """argparse type: a comma-separated list of known strategies."""
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in STRATEGIES]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown strategy {', '.join(unknown) or '(none given)'}; choose from "
-            f"{', '.join(STRATEGIES)}")
-    return list(dict.fromkeys(names))
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = cli.make_parser(__doc__, script=__file__)
-    parser.add_argument("--strategies", type=parse_strategies, default=DEFAULT_STRATEGIES,
+    parser.add_argument("--strategies", type=cli.comma_list(list(STRATEGIES), "strategy"),
+                        default=DEFAULT_STRATEGIES,  # argparse passes a text default to type
                         help=f"comma-separated, from {', '.join(STRATEGIES)} "
                              f"(default: {DEFAULT_STRATEGIES})")
     parser.add_argument("--max-steps", type=cli.positive_int, default=None,

@@ -67,9 +67,10 @@ def parse_args(argv):
     parser.add_argument("--mode", choices=MODES, default="compare",
                         help="single: sentiment only; multi: the multi-task runs; compare: "
                              "both, side by side (default: %(default)s)")
-    parser.add_argument("--strategies", default=",".join(STRATEGIES),
+    parser.add_argument("--strategies", type=cli.comma_list(list(STRATEGIES), "strategy"),
+                        default=list(STRATEGIES),
                         help="task sampling strategies for the multi-task runs, comma separated "
-                             "(default: %(default)s)")
+                             f"(default: {','.join(STRATEGIES)})")
     parser.add_argument("--learning-rate", type=cli.positive_float, default=None,
                         help="peak learning rate (default: per profile, " + ", ".join(
                             f"{p} {lr:g}" for p, lr in LEARNING_RATE.items()) + ")")
@@ -78,13 +79,7 @@ def parse_args(argv):
                              "text and label columns, instead of the profile's dataset")
     parser.add_argument("--num-labels", type=cli.positive_int, default=2,
                         help="classes in --train-file (default: %(default)s)")
-    args = parser.parse_args(argv)
-    args.strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
-    unknown = sorted(set(args.strategies) - set(STRATEGIES))
-    if unknown or not args.strategies:
-        parser.error(f"--strategies: unknown {unknown or 'empty list'}; "
-                     f"choose from {', '.join(STRATEGIES)}")
-    return args
+    return parser.parse_args(argv)
 
 
 # ---------------------------------------------------------------- 3.5.1 set up

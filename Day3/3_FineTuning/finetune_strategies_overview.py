@@ -27,7 +27,6 @@ Writes results.json, two plots, adapters/<method>/ and continued-pretraining/ to
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import sys
 import warnings
@@ -506,22 +505,12 @@ def transfer_learning(args, choice, task: dict, teacher) -> dict:
 
 
 # ---------------------------------------------------------------- command line
-def comma_list(choices: list[str] | None = None):
-    """argparse type: a comma-separated list (of `choices`, when given)."""
-    def parse(text: str) -> list[str]:
-        names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-        if bad := [n for n in names if choices and n not in choices] or ([] if names else [text]):
-            raise argparse.ArgumentTypeError(f"unknown {', '.join(bad)!r}" + (
-                f"; choose from {', '.join(choices)}" if choices else ""))
-        return names
-    return parse
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = cli.make_parser(__doc__, script=__file__, max_samples="profile")
-    parser.add_argument("--methods", type=comma_list(list(METHODS)), default=list(METHODS),
+    parser.add_argument("--methods", type=cli.comma_list(list(METHODS), "method"),
+                        default=list(METHODS),
                         help=f"comma-separated, from {', '.join(METHODS)} (default: all)")
-    parser.add_argument("--lora-targets", type=comma_list(), default=None,
+    parser.add_argument("--lora-targets", type=cli.comma_list(what="layer name"), default=None,
                         help="Linear layers LoRA adapts (default: query and value: "
                              "query,value in BERT, q_lin,v_lin in DistilBERT)")
     parser.add_argument("--lora-rank", type=cli.positive_int, default=8, help="LoRA's rank r (8)")

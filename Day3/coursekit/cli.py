@@ -68,6 +68,20 @@ def fraction(text: str) -> float:
     return value
 
 
+def comma_list(choices: list[str] | None = None, what: str = "name"):
+    """argparse type: a comma-separated list (duplicates dropped), of `choices` when given."""
+    def parse(text: str) -> list[str]:
+        names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+        if not names:
+            raise argparse.ArgumentTypeError(f"no {what} given in {text!r}")
+        unknown = [n for n in names if choices is not None and n not in choices]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown {what} {', '.join(unknown)}; "
+                                             f"choose from {', '.join(choices)}")
+        return names
+    return parse
+
+
 def make_parser(doc: str, *, script: str | None = None, max_steps: int | None = None,
                 max_samples: int | str | None = None) -> CourseArgumentParser:
     """A parser with the common flags; pass defaults to add --max-steps / --max-samples.
