@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
+from coursekit import hub
 from helpers import assert_usage_error, run_cli, run_main
 
 SCRIPT = "Day3/1_HuggingFace/hello_world_demo.py"
@@ -68,16 +68,16 @@ def test_command_line_runs_end_to_end(zoo, tmp_path):
 def test_class_profile_with_dead_network_falls_back_without_waiting(zoo, tmp_path):
     env = {"HF_HUB_OFFLINE": "", "HF_DATASETS_OFFLINE": "", "TRANSFORMERS_OFFLINE": "",
            "DAY3_PROFILE": "class", "HF_ENDPOINT": "https://hub.invalid"}
-    start = time.perf_counter()
     result = run_cli(SCRIPT, "--output-dir", str(tmp_path), env=env)
-    elapsed = time.perf_counter() - start
     assert result.returncode == 0, result.stderr
     assert "OFFLINE: the Hugging Face Hub cannot be reached" in result.stdout
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["setup"]["online"] is False
     assert saved["predictions"][0]["label"] == "POSITIVE"
-    # A Hub call without offline mode takes 23 to 47 s to fail; the probe costs 2 s.
-    assert elapsed < 20, f"took {elapsed:.1f} s: something waited on the network"
+    # A Hub call without offline mode takes 23 to 47 s to fail. The decision is bounded by the
+    # probe's timeout, and afterwards nothing asks the Hub: the models came from the tiny zoo.
+    assert saved["setup"]["network_seconds"] < hub.PROBE_TIMEOUT_S + 1.0
+    assert saved["model"]["source"] == "tiny"
 
 
 @pytest.mark.parametrize("args, message", [

@@ -58,7 +58,8 @@ def check_setup(args, device) -> dict:
     report.table("Set-up", ["what", "value"], rows)
     return {"python": platform.python_version(), "torch": torch.__version__,
             "transformers": transformers.__version__, "device": str(device),
-            "online": None if network is None else network.online}
+            "online": None if network is None else network.online,
+            "network_seconds": None if network is None else network.seconds}
 
 
 def load_pretrained_classifier(args, device):

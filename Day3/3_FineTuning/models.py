@@ -224,6 +224,11 @@ def peft_config(model, method: str, targets: list[str] | None = None, rank: int 
     if method == "prompt":  # trainable embeddings prepended to the input
         return PromptTuningConfig(task_type=task_type, **sizes)
     if method == "prefix":  # trainable keys and values prepended in every attention layer
+        # Keys and values have heads x head size features, which need not be the hidden size:
+        # flan-t5-small has 6 heads of d_kv 64 (384) on a d_model of 512. peft splits token_dim
+        # by the number of heads, so it must be 384 there, or the first step fails to reshape.
+        heads = config.num_attention_heads
+        sizes["token_dim"] = heads * (getattr(config, "d_kv", None) or config.hidden_size // heads)
         return PrefixTuningConfig(task_type=task_type, **sizes)
     raise ValueError(f"unknown PEFT method {method!r}; choose from {PEFT_METHODS}")
 
@@ -249,7 +254,85 @@ def apply_peft(model, method: str, targets: list[str] | None = None, rank: int =
                          "values, which DistilBERT does not have; use a seq2seq model such as T5")
     config = peft_config(model, method, targets, rank, seq2seq=seq2seq)
     # peft draws the new weights from the global random state: the caller seeds before this.
-    return get_peft_model(model, config)
+    model = get_peft_model(model, config)
+    if method == "prefix":
+        check_prefix_reaches_model(model)
+    return model
+
+
+@contextlib.contextmanager
+def prefix_tuning_calls():
+    """Calls of a prefix-tuned T5, without the one FutureWarning peft's call causes.
+
+    peft 0.21.2 (the newest release in December 2026) hands the prefix to T5 as
+    `past_key_values`; transformers 5.24 renamed that argument `cache`, translates the old name
+    and warns that it goes in 5.40. Remove this filter once peft passes `cache`.
+    `check_prefix_reaches_model` catches the day the old name stops arriving.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        for message in (r"`past_key_values` is deprecated .*Use `cache` instead",
+                        r"Both `past_key_values` and `cache` are set"):
+            warnings.filterwarnings("ignore", message=message, category=FutureWarning)
+        yield
+
+
+def greedy_decode(model, batch: dict, max_new_tokens: int) -> torch.Tensor:
+    """Greedy decoding with one forward() call per new token: generate() without its cache.
+
+    Needed for prefix-tuned T5: with peft 0.21.2 and transformers 5.24, generate() passes its
+    own `cache`, and T5 then drops peft's prefix ("Both `past_key_values` and `cache` are set
+    ... ignoring deprecated `past_key_values`"): the answers would come from the base model.
+    forward() keeps the prefix. Four-word answers make the missing cache cost nothing.
+    """
+    config = model.config
+    rows = batch["input_ids"].shape[0]
+    device = batch["input_ids"].device
+    decoded = torch.full((rows, 1), config.decoder_start_token_id, device=device)
+    finished = torch.zeros(rows, dtype=torch.bool, device=device)
+    with torch.no_grad():
+        for _ in range(max_new_tokens):
+            next_ids = model(**batch, decoder_input_ids=decoded).logits[:, -1].argmax(-1)
+            next_ids = next_ids.masked_fill(finished, config.pad_token_id)  # done: pad
+            decoded = torch.cat([decoded, next_ids[:, None]], dim=1)
+            finished |= next_ids == config.eos_token_id
+            if finished.all():
+                break
+    return decoded
+
+
+class PrefixNotUsedError(RuntimeError):
+    """The learned prefix does not change the model's output: the library pair is broken."""
+
+
+def check_prefix_reaches_model(model) -> None:
+    """Fail in words if the prefix has no effect (it would train nothing, silently).
+
+    T5's forward() takes **kwargs: a transformers release that drops the `past_key_values`
+    name would swallow peft's prefix without an error, and prefix tuning would learn nothing.
+    """
+    import transformers
+
+    device = next(model.parameters()).device
+    ids = torch.tensor([[3, 4, 5, 1]], device=device)
+    inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+    if model.config.is_encoder_decoder:
+        inputs["decoder_input_ids"] = ids[:, :2]
+    was_training = model.training
+    model.eval()  # no dropout: the two outputs may differ only by the prefix
+    with torch.no_grad(), prefix_tuning_calls():
+        with_prefix = model(**inputs).logits
+        with model.disable_adapter():
+            without = model(**inputs).logits
+    model.train(was_training)
+    if torch.equal(with_prefix, without):
+        import peft
+
+        raise PrefixNotUsedError(
+            f"prefix tuning has no effect with peft {peft.__version__} and transformers "
+            f"{transformers.__version__}: the model ignores the prefix peft passes it "
+            f"(`past_key_values`). Use a peft release that passes `cache`, or transformers < 5.40")
 
 
 # ---------------------------------------------------------------- freezing
