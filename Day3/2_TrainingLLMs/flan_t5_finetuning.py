@@ -36,7 +36,7 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
-from coursekit import cli  # noqa: E402  (light: no torch import before --help)
+from coursekit import cli, model_facts  # noqa: E402  (light: no torch before --help)
 
 RECIPES = {  # per profile; the tiny numbers were measured on seeds 0, 1, 2 and 42
     "tiny": dict(train_examples=1000, test_examples=100, probe_examples=50, max_steps=80,
@@ -65,10 +65,8 @@ WARMUP = 0.05  # 5% of the steps: Adam's early estimates are noisy, so start gen
 CHECKPOINTS_PER_RUN = 4  # save every max_steps / 4 steps; --resume continues from the last
 EVAL_BATCH = 64  # prompts per generate() call when evaluating
 RUN_FILE = "run_settings.json"  # what this output folder holds, checked by --resume
-REAL_T5 = {  # public config.json sizes, to count LoRA's share without downloading anything
-    "google/flan-t5-small": dict(d_model=512, d_ff=1024, num_layers=8, num_heads=6),
-    "google/flan-t5-base": dict(d_model=768, d_ff=2048, num_layers=12, num_heads=12),
-}
+REAL_SIZES = ("google/flan-t5-small", "google/flan-t5-base")  # LoRA's share at these sizes,
+# built from their config.json values in coursekit.model_facts: no download
 
 
 def check_seq2seq(choice):
@@ -371,17 +369,11 @@ def count_lora_at_real_sizes() -> list[dict]:
     """LoRA's share depends on size: count it on the real architectures (meta device)."""
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import T5Config, T5ForConditionalGeneration
 
     rows = []
-    for name, size in REAL_T5.items():
-        config = T5Config(vocab_size=32128, d_kv=64, feed_forward_proj="gated-gelu",
-                          tie_word_embeddings=False, **size)
-        with torch.device("meta"):  # shapes only: no memory, no download
-            model = T5ForConditionalGeneration(config)
-            # Built from a config, T5's output layer shares the input embeddings; Flan-T5's
-            # checkpoints keep their own lm_head, which from_pretrained loads separately.
-            model.lm_head = torch.nn.Linear(config.d_model, config.vocab_size, bias=False)
+    for name in REAL_SIZES:
+        model = model_facts.build_on_meta(name)  # shapes only: no memory, no download
+        with torch.device("meta"):  # the adapters too
             model = get_peft_model(model, LoraConfig(task_type="SEQ_2_SEQ_LM", **LORA))
         trainable, total = model.get_nb_trainable_parameters()
         rows.append({"model": name, "trainable_params": trainable, "total_params": total,

@@ -17,9 +17,10 @@ Run:
     python Day3/2_TrainingLLMs/llm_training_overview.py --examples 50000 --private-data
     python Day3/2_TrainingLLMs/llm_training_overview.py --model llama-13b --gpu H100 --tokens 2e9
     python Day3/2_TrainingLLMs/llm_training_overview.py --price-per-hour 3.5 --num-gpus 16
---model: a built-in name (flan-t5-small ... llama-70b) or a Hub id (only its config.json is
-read; offline it must be in the cache). --max-steps: AdamW steps of the measured run (2.2.2);
---max-samples: held-out reviews prompted in 2.1.2.
+--model: a built-in name (flan-t5-small ... llama-70b) or a Hub id (the day's models are sized
+from coursekit.model_facts; of others only config.json is read, offline from the cache).
+--max-steps: AdamW steps of the measured run (2.2.2); --max-samples: held-out reviews
+prompted in 2.1.2.
 
 Time and memory (2-core laptop CPU):
     tiny:  about 15 s once the tiny zoo is cached (8 s of it: the measured training run); 1 GB
@@ -37,7 +38,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
-from coursekit import cli  # noqa: E402  (light: no torch import before --help)
+from coursekit import cli, model_facts  # noqa: E402  (light: no torch before --help)
 
 # ---------------------------------------------------------------- 2.1 settings
 # The decision rules: (name, condition on the answers `a`, recommendation, why). The first rule
@@ -75,26 +76,16 @@ SHOTS = 4  # solved examples in the few-shot prompt: both labels twice, still a 
 REWORDED = "Review: {sentence} Did the reviewer like it? Answer positive or negative."
 
 # ---------------------------------------------------------------- 2.2 settings
-# Sizes copied from the models' config.json on the Hub, so the table needs no download.
-FLAN_T5 = {"small": (512, 1024, 6, 8), "base": (768, 2048, 12, 12),  # d_model, d_ff, heads,
-           "large": (1024, 2816, 16, 24), "xl": (2048, 5120, 32, 24),  # layers (each side)
-           "xxl": (4096, 10240, 64, 24)}
-LLAMA_2 = {"7b": (4096, 11008, 32, 32, 32), "13b": (5120, 13824, 40, 40, 40),  # hidden, ffn,
-           "70b": (8192, 28672, 80, 64, 8)}  # layers, heads, key-value heads
-BUILTIN = {  # name: (the Hub model described, transformers config class, its settings)
-    **{f"flan-t5-{k}": (f"google/flan-t5-{k}", "T5Config", dict(
-        d_model=d, d_ff=f, num_heads=a, num_layers=n, d_kv=64, vocab_size=32128,
-        feed_forward_proj="gated-gelu", tie_word_embeddings=False, decoder_start_token_id=0))
-       for k, (d, f, a, n) in FLAN_T5.items()},
-    "distilbert-base": ("distilbert/distilbert-base-uncased", "DistilBertConfig", {}),
-    **{f"llama-{k}": (f"meta-llama/Llama-2-{k}-hf", "LlamaConfig", dict(
-        hidden_size=h, intermediate_size=f, num_hidden_layers=n, num_attention_heads=a,
-        num_key_value_heads=kv)) for k, (h, f, n, a, kv) in LLAMA_2.items()},
-    # Not in the table: a T5 small enough to train for a few steps on a laptop CPU (2.2.2).
-    "t5-mini": (None, "T5Config", dict(d_model=256, d_ff=1024, d_kv=64, num_heads=4,
-                                       num_layers=4, decoder_start_token_id=0)),
-}
-TABLE_MODELS = [name for name, (hub_id, _, _) in BUILTIN.items() if hub_id]
+# The models of the tables, by short name. Their config.json values (and published parameter
+# counts) are in coursekit.model_facts: sizing them needs no download, even offline.
+BUILTIN = {**{f"flan-t5-{size}": f"google/flan-t5-{size}"
+              for size in ("small", "base", "large", "xl", "xxl")},
+           "distilbert-base": "distilbert/distilbert-base-uncased",
+           **{f"llama-{size}": f"meta-llama/Llama-2-{size}-hf" for size in ("7b", "13b", "70b")}}
+TABLE_MODELS = list(BUILTIN)
+# Not in the table: a T5 small enough to train for a few steps on a laptop CPU (2.2.2).
+T5_MINI = dict(d_model=256, d_ff=1024, d_kv=64, num_heads=4, num_layers=4,
+               decoder_start_token_id=0)
 LORA_RANK = 8  # r: each adapted matrix W (out x in) gains B (out x r) and A (r x in)
 LORA_TARGETS = ("q", "v", "q_proj", "v_proj", "q_lin", "v_lin")  # attention query and value
 METHODS = {  # column: (base weights, what trains, optimizer, bytes per activation value)
@@ -207,11 +198,12 @@ def compare_zero_and_few_shot(args, device) -> dict:
 
 
 def build_config(name: str):
-    """A built-in name's config object (no download): the settings listed in BUILTIN."""
-    import transformers
+    """A config object without download: t5-mini's, or a table model's (coursekit.model_facts)."""
+    from transformers import T5Config
 
-    _, class_name, settings = BUILTIN[name]
-    return getattr(transformers, class_name)(**settings)
+    if name == "t5-mini":
+        return T5Config(**T5_MINI)
+    return model_facts.config_for(BUILTIN.get(name, name))  # a short name or a Hub id
 
 
 def model_class_for(config):
@@ -235,32 +227,29 @@ def read_model_shape(name: str, profile: str) -> dict:
     from coursekit import hub
     from transformers import AutoConfig
 
-    hub_ids = {hub_id: key for key, (hub_id, _, _) in BUILTIN.items() if hub_id}
-    builtin = hub_ids.get(name, name) if name in BUILTIN or name in hub_ids else None
+    short = {hub_id: key for key, hub_id in BUILTIN.items()}.get(name, name)
+    builtin = short in BUILTIN or short == "t5-mini" or short in model_facts.MODEL_FACTS
     choice = None if builtin else hub.resolve_model("instruction", profile, name)  # or exit 2
     try:  # a built-in needs no network, even in the tiny profile
-        config = build_config(builtin) if builtin else AutoConfig.from_pretrained(choice.path)
-        with torch.device("meta"):
-            model = model_class_for(config).from_config(config)
+        config = build_config(short) if builtin else AutoConfig.from_pretrained(choice.path)
+        with torch.device("meta"):  # transformers ties Flan-T5's lm_head: untie, as on loading
+            model = model_facts.untie_output_layer(model_class_for(config).from_config(config))
         hidden, heads, layers = (config.hidden_size, config.num_attention_heads,
                                  config.num_hidden_layers)
     except (OSError, ValueError, KeyError, AttributeError) as err:  # not a text transformer
         raise cli.UsageError(f"cannot size {name!r} from its config: {err}".splitlines()[0]) \
             from None
-    name = builtin or name
-    source = f"built-in config of {BUILTIN[name][0] or name}" if builtin else \
+    name = short if builtin else name
+    source = f"built-in config of {BUILTIN.get(name, name)}" if builtin else \
         f"{choice.source} config"
     head = model.get_output_embeddings()
-    params = list({id(p): p for p in model.parameters()}.values())  # tied weights once
-    if head is not None and getattr(config, "scale_decoder_outputs", True) is False:
-        params.append(head.weight)  # built from a config, transformers 5 ties T5's lm_head
-        # to the embedding; Flan-T5 checkpoints store their own, untied on load: count it
+    params = list(model.parameters())  # each tensor once: tied embeddings count once
     linear = [(n.split(".")[-1], m) for n, m in model.named_modules()
               if isinstance(m, torch.nn.Linear) and m is not head]
     ffn = ("intermediate_size", "d_ff", "hidden_dim", "ffn_dim", "encoder_ffn_dim")
     enc_dec = bool(config.is_encoder_decoder)
     return {
-        "name": name, "source": source, "params": sum(p.numel() for p in params),
+        "name": name, "source": source, "params": model_facts.count_parameters(model),
         "linear_params": sum(m.weight.numel() for _, m in linear),  # what 4-bit packs
         "lora_params": sum(LORA_RANK * (m.in_features + m.out_features)
                            for leaf, m in linear if leaf in LORA_TARGETS),
@@ -398,7 +387,8 @@ def measure_training_peak(spec: dict) -> dict:
 
     config, cuda = build_config(spec["model"]), spec["device"].startswith("cuda")
     torch.manual_seed(0)
-    model = model_class_for(config).from_config(config).to(spec["device"]).train()
+    model = model_facts.untie_output_layer(model_class_for(config).from_config(config))
+    model = model.to(spec["device"]).train()
     ids = torch.randint(2, config.vocab_size, (spec["batch"], spec["seq"]), device=spec["device"])
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)  # states appear at step 1
     gc.collect()
@@ -416,7 +406,7 @@ def measure_training_peak(spec: dict) -> dict:
         optimizer.step()
         optimizer.zero_grad()  # set_to_none: gradients are freed between steps
     peak = peak_now()
-    return {"params": sum(p.numel() for p in model.parameters()),
+    return {"params": model_facts.count_parameters(model),
             "baseline_mb": baseline / 1e6, "added_mb": (peak - baseline) / 1e6,
             "peak_rose_in_training": peak > peak_before,
             "method": "torch.cuda.max_memory_allocated" if cuda else "ru_maxrss - RSS"}

