@@ -17,7 +17,8 @@ def test_class_profile_uses_the_course_models():
     assert profiles.model_id("instruction", "class") == "google/flan-t5-small"
     assert profiles.model_id("chat", "class") == "HuggingFaceTB/SmolLM2-135M-Instruct"
     assert profiles.hub_models("tiny") == []
-    assert len(profiles.hub_models("class")) == 7
+    assert len(profiles.hub_models("class")) == 8  # with the distillation student
+    assert "google/bert_uncased_L-2_H-128_A-2" in profiles.hub_models("class")
     with pytest.raises(KeyError, match="unknown profile"):
         profiles.model_id("chat", "huge")
 

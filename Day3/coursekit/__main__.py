@@ -98,8 +98,43 @@ def _writable(folder: Path) -> bool:
         return False
 
 
+# Skip duplicate weight formats (PyTorch .bin, TensorFlow, Flax, ONNX): safetensors suffice.
+SKIP_FILES = ["*.bin", "*.h5", "*.msgpack", "*.onnx", "*.ot", "onnx/*", "openvino/*", "*.gguf",
+              "*.pt", "*.pth", "coreml/*", "rust_model.ot"]
+
+
+def folder_mb(*folders: Path) -> float:
+    """Megabytes of the files under these folders (links followed: the cache links blobs)."""
+    return sum(f.stat().st_size for folder in folders if folder.exists()
+               for f in folder.rglob("*") if f.is_file()) / 2**20
+
+
+def fetch_model(repo_id: str) -> float:
+    """Download one model's files into the Hub cache; returns its size in MB."""
+    from huggingface_hub import snapshot_download
+
+    return folder_mb(Path(snapshot_download(repo_id, ignore_patterns=SKIP_FILES)))
+
+
+def fetch_dataset(spec) -> float:
+    """Download and prepare the splits the day uses; returns the cache's growth in MB."""
+    import datasets.config
+    from datasets import load_dataset
+
+    owner_name = spec.hub_id.replace("/", "--")
+    folders = (_hf_cache_dir() / f"datasets--{owner_name}",
+               Path(datasets.config.HF_DATASETS_CACHE) / spec.hub_id.replace("/", "___"))
+    for split in spec.splits:
+        load_dataset(spec.hub_id, spec.config, split=split)
+    return folder_mb(*folders)
+
+
 def prefetch(profile: str) -> int:
-    """Download every model and dataset the day uses in `profile` (tiny: build the zoo)."""
+    """Download every model and dataset the day uses in `profile` (tiny: build the zoo).
+
+    Each item is tried on its own: one failure does not stop the rest. A summary table lists
+    each item's status, size and time; the exit status is 1 if anything failed.
+    """
     from coursekit import hub, report, tiny
 
     if profile == "tiny":
@@ -113,24 +148,28 @@ def prefetch(profile: str) -> int:
               f"({status.reason}). Run it where there is network; the tiny profile works "
               f"offline: python -m coursekit prefetch --profile tiny", file=sys.stderr)
         return 2
-    from datasets import load_dataset
-    from huggingface_hub import snapshot_download
-
-    rows = []
-    # Skip duplicate weight formats (PyTorch .bin, TensorFlow, Flax, ONNX): safetensors suffice.
-    skip = ["*.bin", "*.h5", "*.msgpack", "*.onnx", "*.ot", "onnx/*", "openvino/*", "*.gguf"]
-    for repo_id in hub_models(profile):
+    items = [("model", repo_id, fetch_model, repo_id) for repo_id in hub_models(profile)]
+    items += [("dataset", spec.hub_id, fetch_dataset, spec) for spec in DATASETS.values()]
+    rows, failed = [], []
+    for number, (kind, name, fetch, what) in enumerate(items, 1):
+        report.note(f"[{number}/{len(items)}] {kind} {name} ...")
         start = time.perf_counter()
-        snapshot_download(repo_id, ignore_patterns=skip)
-        rows.append(["model", repo_id, time.perf_counter() - start])
-        report.note(f"model {repo_id} cached")
-    for spec in DATASETS.values():
-        start = time.perf_counter()
-        for split in spec.splits:  # only the splits the day uses
-            load_dataset(spec.hub_id, spec.config, split=split)
-        rows.append(["dataset", spec.hub_id, time.perf_counter() - start])
-        report.note(f"dataset {spec.hub_id} cached")
-    report.table(f"prefetched for the {profile} profile", ["kind", "id", "seconds"], rows)
+        try:
+            size, outcome = fetch(what), "ok"
+        except Exception as err:  # noqa: BLE001  (go on with the rest, report it below)
+            size, outcome = None, f"FAILED ({type(err).__name__})"
+            failed.append(f"{name}: {str(err).splitlines()[0] if str(err) else outcome}")
+        rows.append([kind, name, outcome, "" if size is None else f"{size:,.1f}",
+                     f"{time.perf_counter() - start:.1f}"])
+    report.table(f"prefetch for the {profile} profile from {hub.hub_endpoint()}",
+                 ["kind", "id", "status", "MB", "seconds"], rows)
+    total = sum(float(r[3].replace(",", "")) for r in rows if r[3])
+    report.note(f"{len(items) - len(failed)} of {len(items)} cached, {total:,.0f} MB in "
+                f"{_hf_cache_dir().parent}")
+    if failed:
+        for line in failed:
+            print(f"error: {line}", file=sys.stderr)
+        return 1
     return 0
 
 

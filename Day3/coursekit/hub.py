@@ -188,8 +188,27 @@ def check_hub_model_exists(repo_id: str) -> None:
         raise UsageError(f"the Hub refused model {repo_id!r}: {err}".splitlines()[0]) from None
 
 
+def log_resolution(kind: str, wanted: str, source: str) -> None:
+    """Append what a run asked for to $DAY3_RESOLVE_LOG, if set: the list `prefetch` must cover.
+
+    Instructors can see which models and datasets a script needs; the tests check that every
+    id a class run asks for is one that `prefetch` downloads.
+    """
+    log = os.environ.get("DAY3_RESOLVE_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as file:
+            file.write(f"{kind}\t{wanted}\t{source}\n")
+
+
 def resolve_model(role: str, profile: str, override: str | None = None) -> ModelChoice:
     """Decide where the model for `role` comes from: local folder, Hub, cache or tiny zoo."""
+    choice = _resolve_model(role, profile, override)
+    log_resolution("model", choice.wanted, choice.source)
+    return choice
+
+
+def _resolve_model(role: str, profile: str, override: str | None) -> ModelChoice:
+    """resolve_model without the log."""
     from coursekit import tiny
 
     if override:
@@ -252,9 +271,12 @@ def load_dataset_for(role: str, profile: str, split: str = "train", n: int | Non
     hub_split = f"{split}[:{n}]" if n else split
     online = network_status().online
     try:
-        return load_dataset(spec.hub_id, spec.config, split=hub_split)
+        rows = load_dataset(spec.hub_id, spec.config, split=hub_split)
+        log_resolution("dataset", spec.hub_id, "hub" if online else "cache")
+        return rows
     except Exception:  # offline without a cached copy: datasets raises several types
         if online:
             raise
         show_fallback_banner(f"{role} dataset", spec.hub_id, f"synthetic {spec.synthetic}")
+        log_resolution("dataset", spec.hub_id, "synthetic")
         return generator(synthetic_n, seed=split_seed)

@@ -47,6 +47,11 @@ MODELS: dict[str, dict[str, str]] = {
         "class": "sentence-transformers/all-MiniLM-L6-v2",
         "full": "sentence-transformers/all-mpnet-base-v2",
     },
+    "student": {  # a small BERT that learns from a fine-tuned teacher (distillation, 3.2.3)
+        "tiny": "tiny-distilbert",
+        "class": "google/bert_uncased_L-2_H-128_A-2",  # 4.4 M parameters
+        "full": "google/bert_uncased_L-4_H-256_A-4",  # 11 M
+    },
     "chat": {  # a small chat model for the text-generation pipeline
         "tiny": "tiny-chat-lm",
         "class": "HuggingFaceTB/SmolLM2-135M-Instruct",
