@@ -26,9 +26,9 @@ def lessons():
 
 
 def test_every_model_the_day_names_is_in_the_table(lessons):
-    named = {*CLASS_AND_FULL, *lessons["strategies"].STUDENTS.values(),
-             *lessons["overview"].BUILTIN.values(), *lessons["optimizations"].REAL_MODELS.values(),
-             *lessons["flan_t5"].REAL_SIZES, *lessons["strategies"].WEIGHT_MEMORY_ROWS.values()}
+    named = {*CLASS_AND_FULL, *lessons["overview"].BUILTIN.values(),  # (students: a role)
+             *lessons["optimizations"].REAL_MODELS.values(), *lessons["flan_t5"].REAL_SIZES,
+             *lessons["strategies"].WEIGHT_MEMORY_ROWS.values()}
     assert named <= set(model_facts.MODEL_FACTS), named - set(model_facts.MODEL_FACTS)
 
 
@@ -174,6 +174,9 @@ def test_the_estimator_sizes_from_the_table(lessons, monkeypatch):
     after = lessons["overview"].read_model_shape("google/flan-t5-small", "tiny")
     assert (before["ffn"], after["ffn"]) == (1024, 2048)
     assert after["params"] - before["params"] == 16 * 3 * 512 * 1024  # wi_0, wi_1, wo x 16
+    ner = lessons["overview"].read_model_shape("dslim/bert-base-NER", "tiny")  # offline too
+    assert ner["vocab"] == 0 and ner["source"] == "built-in config of dslim/bert-base-NER"
+    assert ner["params"] == pytest.approx(107_700_000, rel=0.01)  # an encoder, not a causal LM
 
 
 def test_lora_shares_and_weight_memory_follow_the_table(lessons, monkeypatch):

@@ -213,7 +213,10 @@ def model_class_for(config):
 
     if config.is_encoder_decoder:
         return AutoModelForSeq2SeqLM
-    causal = config.model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+    # The checkpoint's class says it best: BERT also has a causal-LM class, its NER models don't
+    kinds = getattr(config, "architectures", None) or []
+    causal = (any(k.endswith(("ForCausalLM", "LMHeadModel")) for k in kinds) if kinds
+              else config.model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES)
     return AutoModelForCausalLM if causal else AutoModel
 
 
