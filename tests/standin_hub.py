@@ -126,9 +126,10 @@ def write_tokenizer(hub_id: str, folder: Path) -> str:
                             eos_token="</s>", unk_token="<unk>")
         return "zoo BPE with T5's special tokens"
     if facts.model_type == "llama":  # SmolLM2's ids: <|endoftext|> 0, <|im_start|> 1, ...
-        zoo_style_tokenizer(folder, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], "",
-                            bos_token="<|im_start|>", eos_token="<|im_end|>",
-                            pad_token="<|im_end|>", unk_token="<|endoftext|>")
+        # (the zoo's BPE needs an <unk>; SmolLM2's byte-level BPE has none: it comes 4th)
+        zoo_style_tokenizer(folder, ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<unk>"],
+                            "", bos_token="<|im_start|>", eos_token="<|im_end|>",
+                            pad_token="<|im_end|>", unk_token="<unk>")
         return "zoo BPE with SmolLM2's special tokens and a ChatML template"
     # RoBERTa and MPNet (full profile only): <s> 0, <pad> 1, </s> 2, <unk> 3
     zoo_style_tokenizer(folder, ["<s>", "<pad>", "</s>", "<unk>", "<mask>"], "", bos_token="<s>",

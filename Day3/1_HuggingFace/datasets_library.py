@@ -120,7 +120,8 @@ def load_public_dataset(args):
 
     train, validation = (hub.load_dataset_for("sentiment", args.profile, split, args.max_samples,
                                               args.seed) for split in ("train", "validation"))
-    source = "synthetic" if "domain" in train.column_names else "hub"
+    online = args.profile != "tiny" and hub.network_status().online
+    source = "synthetic" if "domain" in train.column_names else ("hub" if online else "cache")
     return train.select_columns(SST2_COLUMNS), validation.select_columns(SST2_COLUMNS), source
 
 

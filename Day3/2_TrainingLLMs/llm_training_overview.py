@@ -99,7 +99,7 @@ HEADERS = [m.replace(" ", "\n") for m in METHODS]  # narrow columns: one word pe
 # 2.2.2 measures (model, batch, sequence). Measured / estimated, fp32 AdamW, 3 steps: CPU
 # (ru_maxrss) t5-mini 0.89 (4 x 128), 0.93 (4 x 256); H200 (CUDA allocator) t5-mini 0.90,
 # flan-t5-small 0.89 (8 x 512), flan-t5-base 0.92 (8 x 512), flan-t5-large 0.89 (4 x 512).
-MEASURE = {"tiny": ("t5-mini", 4, 128), "class": ("t5-mini", 4, 256),
+MEASURE = {"tiny": ("t5-mini", 4, 128), "class": ("flan-t5-small", 4, 256),
            "full": ("flan-t5-base", 8, 512)}  # full: on a GPU only (20 GB)
 GPUS = {  # name: (dense 16-bit tensor-core peak FLOP/s from the spec sheet, memory in GB)
     "T4": (65e12, 16), "L4": (121e12, 24), "A100": (312e12, 80),
