@@ -48,6 +48,40 @@ def test_leaked_rows_are_removed_from_validation_and_test(zoo):
     assert list(task["validation"]["text"]) == ["d"] and list(task["test"]["text"]) == ["e"]
 
 
+def test_the_full_profile_loads_whole_splits_and_divides_nothing(zoo, monkeypatch):
+    """full = whole datasets: DEFAULT_SAMPLES["full"] is None, which once crashed at n / ..."""
+    from types import SimpleNamespace
+
+    from coursekit import data, hub, profiles
+    from transformers import AutoTokenizer
+
+    script = load_script(SCRIPT)
+    assert profiles.DEFAULT_SAMPLES["full"] is None
+    assert script.rows_to_load(None) == {"task": None, "heldout": None}
+    assert script.rows_to_load(400) == {"task": 600, "heldout": 100}  # tiny: as before
+    assert script.rows_to_load(2000) == {"task": 3000, "heldout": 500}  # class: as before
+    asked = []
+
+    def whole_split(role, profile, split="train", n=None, seed=0):  # a 90-row "whole split"
+        asked.append((role, split, n))
+        return getattr(data, profiles.DATASETS[role].synthetic)(n or 90, seed=seed)
+
+    monkeypatch.setattr(hub, "load_dataset_for", whole_split)
+    args = SimpleNamespace(profile="full", max_samples=None, mode="compare", seed=0,
+                           train_file=None, num_labels=2)
+    setup = {"path": zoo["tiny-distilbert"], "tiny_data": False,
+             "tokenizer": AutoTokenizer.from_pretrained(zoo["tiny-distilbert"])}
+    prepared = script.prepare_data(args, setup)
+    assert asked == [("sentiment", "train", None), ("topics", "train", None),
+                     ("sentiment-heldout", "test", None)]  # every split whole
+    sentiment = prepared["tasks"]["sentiment"]
+    assert len(sentiment["train"]) == 60  # two thirds of the 90 rows: none dropped
+    assert len(sentiment["validation"]) + len(sentiment["test"]) \
+        + prepared["leakage"]["sentiment"]["validation"] \
+        + prepared["leakage"]["sentiment"]["test"] == 30
+    assert len(prepared["heldout"]) == 90
+
+
 def test_sampling_strategies_give_the_expected_task_mix(results):
     multi = results[0]["multi"]
     assert list(multi) == ["proportional", "temperature", "round-robin"]

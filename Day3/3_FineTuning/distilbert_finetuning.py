@@ -29,7 +29,8 @@ Time and memory:
            train, 150 steps of 16 per single-task run and 300 per multi-task run: about 25
            minutes on 2 CPU cores for compare (1,200 steps at a measured 1.0 to 1.3 s each),
            3 to 4 minutes for --mode single, a minute or two on a GPU; 2 GB RAM, 0.3 GB download
-    full:  the same model on all of SST-2 and AG News with --max-steps 2000: for a GPU
+    full:  the same model on all of SST-2 and AG News (and all of Yelp's 38,000 test reviews
+           for the held-out domain) with --max-steps 2000: for a GPU
 Writes results.json, confusion_sentiment.png, task_curves.png and single_vs_multi.png under
 --output-dir (checkpoints of the single-task runs in checkpoints/).
 """
@@ -140,7 +141,15 @@ def check_split(dataset, name: str, num_labels: int) -> None:
                              f"not fit num_labels={num_labels} (expected 0 to {num_labels - 1})")
 
 
-def load_task(args, role: str, n: int, own_file: Path | None = None) -> dict:
+def rows_to_load(n: int | None) -> dict:
+    """Rows to load for n training rows per task, and held-out reviews; None = whole splits."""
+    if n is None:  # the full profile (profiles.DEFAULT_SAMPLES["full"]): every row there is
+        return {"task": None, "heldout": None}
+    return {"task": round(n / (1 - HOLDOUT_SHARE)),  # n train rows once validation/test are out
+            "heldout": max(50, n // 4)}
+
+
+def load_task(args, role: str, n: int | None, own_file: Path | None = None) -> dict:
     """Train, validation and test splits of one task, with columns text and label."""
     from coursekit import hub
 
@@ -149,12 +158,12 @@ def load_task(args, role: str, n: int, own_file: Path | None = None) -> dict:
         check_split(full, "training", args.num_labels)
         names = [f"class_{i}" for i in range(args.num_labels)]
     else:
-        n_rows = round(n / (1 - HOLDOUT_SHARE))  # n training rows once validation/test are out
+        n_rows = rows_to_load(n)["task"]
         # Pitfall: the first rows of a Hub split may be sorted (by source, length or label).
         # Load the whole split (tiny: n_rows synthetic ones) and take a shuffled sample.
         whole = None if args.profile != "tiny" else n_rows
         full = hub.load_dataset_for(role, args.profile, "train", whole, args.seed)
-        if len(full) > n_rows:
+        if n_rows is not None and len(full) > n_rows:  # full profile (None): keep every row
             full = full.shuffle(seed=args.seed).select(range(n_rows))
         if "sentence" in full.column_names:
             full = full.rename_column("sentence", "text")
@@ -231,7 +240,7 @@ def prepare_data(args, setup: dict) -> dict:
         keep = max(8, round(len(tasks["topics"]["train"]) * TOPICS_SHARE))
         tasks["topics"]["train"] = tasks["topics"]["train"].select(range(keep))
     heldout = hub.load_dataset_for("sentiment-heldout", args.profile, "test",
-                                   max(50, n // 4), args.seed)
+                                   rows_to_load(n)["heldout"], args.seed)
     leakage = {name: remove_leakage(task) for name, task in tasks.items()}
     texts = [t for task in tasks.values() for t in task["train"]["text"]]
     lengths = choose_max_length(setup["tokenizer"], texts)
