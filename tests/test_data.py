@@ -68,6 +68,63 @@ def test_instruction_mixture_counts_each_task():
         data.instruction_examples("poetry", 1)
 
 
+def test_dialogues_can_lay_out_three_summaries_per_dialogue_like_dialogsum_test():
+    one = data.dialogues(20, seed=5)
+    three = data.dialogues(20, seed=5, summaries_per_dialogue=3)
+    assert len(three) == 60
+    topic = one["topic"][0]
+    assert three["id"][:4] == [f"{topic}_0_1", f"{topic}_0_2", f"{topic}_0_3",
+                               f"{one['topic'][1]}_1_1"]
+    assert three["dialogue"][::3] == one["dialogue"]  # the same dialogues ...
+    assert three["summary"][::3] == one["summary"]  # ... and the same first summary
+    for i in range(0, 60, 3):  # adjacent rows: one dialogue, three different wordings
+        assert len(set(three["dialogue"][i:i + 3])) == 1
+        assert len(set(three["summary"][i:i + 3])) == 3
+    assert set(data.OTHER_SUMMARIES) == set(data.DIALOGUE_TOPICS) | set(
+        data.TARGET_DIALOGUE_TOPICS)
+    with pytest.raises(ValueError, match="summaries_per_dialogue"):
+        data.dialogues(1, summaries_per_dialogue=4)
+
+
+def dialogsum_test_layout(n_dialogues: int) -> list[dict]:
+    """Rows as DialogSum's test split lays them out: ids test_{dialogue}_{k}, adjacent."""
+    rows = data.dialogues(n_dialogues, seed=0, summaries_per_dialogue=3).to_list()
+    assert len({row["dialogue"] for row in rows}) == n_dialogues  # seed 0: no repeats
+    return [{**row, "id": f"test_{i // 3}_{i % 3 + 1}"} for i, row in enumerate(rows)]
+
+
+def test_distinct_dialogues_keeps_each_dialogue_once_with_all_its_summaries():
+    rows = dialogsum_test_layout(5)
+    assert len(data.distinct_dialogues(rows[:3])) == 1  # a 3-row slice is ONE dialogue
+    first = data.distinct_dialogues(rows, 3)
+    assert [d["id"] for d in first] == ["test_0_1", "test_1_1", "test_2_1"]
+    assert [d["summaries"] for d in first] == [[r["summary"] for r in rows[i:i + 3]]
+                                               for i in (0, 3, 6)]
+    assert len(data.distinct_dialogues(rows)) == 5  # n=None: every dialogue
+    shuffled = rows[::-1]  # rows matched by dialogue text, not by position
+    by_text = {d["dialogue"]: sorted(d["summaries"]) for d in data.distinct_dialogues(shuffled)}
+    assert by_text == {d["dialogue"]: sorted(d["summaries"])
+                       for d in data.distinct_dialogues(rows)}
+    from datasets import Dataset
+
+    assert data.distinct_dialogues(Dataset.from_list(rows), 3) == first  # a Dataset too
+    twice = data.distinct_dialogues(rows[:3] + rows[:3])  # a repeated dialogue (synthetic
+    assert twice == data.distinct_dialogues(rows[:3])  # data has some): each wording once
+
+
+def test_distinct_dialogues_reads_the_dialogsum_stand_in():
+    """The class path's stand-in (tests/standin_datasets.py) copies the real test layout."""
+    from standin_datasets import DIALOGSUM_TEST, dialogsum_rows
+
+    rows = dialogsum_rows("test", 1500, seed=0)
+    dialogues = data.distinct_dialogues(rows, 50)  # flan_t5_finetuning's class test set
+    assert len(dialogues) == 50 and len({d["dialogue"] for d in dialogues}) == 50
+    assert {len(d["summaries"]) for d in dialogues} == {
+        DIALOGSUM_TEST["summaries_per_dialogue"]}
+    assert [d["id"] for d in dialogues[:2]] == ["test_0_1", "test_1_1"]
+    assert len(data.distinct_dialogues(rows)) == DIALOGSUM_TEST["dialogues"]
+
+
 def test_files_round_trip_as_csv_json_and_parquet(tmp_path):
     from datasets import load_dataset
 

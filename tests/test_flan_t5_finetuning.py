@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import assert_usage_error, run_cli, run_main
+from helpers import assert_usage_error, load_script, run_cli, run_main
 
 SCRIPT = "Day3/2_TrainingLLMs/flan_t5_finetuning.py"
 
@@ -35,6 +35,35 @@ def test_target_topics_are_new_and_their_slot_words_are_single_tokens(zoo):
         assert all(len(tokenizer(w, add_special_tokens=False)["input_ids"]) == 1 for w in things)
     with pytest.raises(ValueError, match="unknown dialogue topic"):
         data.dialogues(1, topics=["weather"])
+
+
+def test_each_test_dialogue_is_scored_once_against_its_three_summaries(results):
+    sizes = results[0]["data"]
+    assert sizes["test"] == 100 and sizes["test_references"] == 300  # tiny: DialogSum's layout
+
+
+def test_the_class_path_takes_distinct_dialogues_from_the_dialogsum_test_split(monkeypatch):
+    from types import SimpleNamespace
+
+    from coursekit import data, hub
+
+    script = load_script(SCRIPT)
+    test = data.dialogues(500, seed=1, summaries_per_dialogue=3)  # 1,500 rows, as DialogSum's
+    asked = {}
+
+    def load_dataset_for(role, profile, split="train", n=None, seed=0):
+        asked[split] = n
+        return test if split == "test" else data.dialogues(n, seed=7)
+
+    monkeypatch.setattr(hub, "load_dataset_for", load_dataset_for)
+    recipe = script.RECIPES["class"]
+    train_rows, test_rows = script.prepare_target_task(
+        SimpleNamespace(profile="class", seed=42), recipe, tiny_data=False)
+    assert asked == {"train": recipe["train_examples"], "test": None}  # the whole test split
+    assert len(test_rows) == recipe["test_examples"] == 50  # 50 dialogues (test[:50]: 17)
+    assert len({r["prompt"] for r in test_rows}) == 50
+    assert all(len(r["references"]) == 3 for r in test_rows)
+    assert not {r["prompt"] for r in train_rows} & {r["prompt"] for r in test_rows}
 
 
 def test_fine_tuning_improves_the_target_task(results):

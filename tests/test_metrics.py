@@ -24,6 +24,19 @@ def test_rouge_is_one_for_identical_and_zero_for_disjoint_texts():
     assert metrics.rouge(["the cat sat down"], ["the cat sat up"])["rouge1"] == pytest.approx(0.75)
 
 
+def test_rouge_with_several_references_scores_the_closest_one():
+    prediction = "anna invites bob to the park"
+    references = ["bob and anna plan a walk", prediction, "a talk about the weekend"]
+    assert metrics.rouge([prediction], [references]) == {"rouge1": 1.0, "rouge2": 1.0,
+                                                        "rougeL": 1.0}
+    singles = [metrics.rouge([prediction], [r])["rougeL"] for r in references]
+    assert metrics.rouge([prediction], [references])["rougeL"] == max(singles)
+    mixed = metrics.rouge(["red car", "the cat sat down"], [["blue boat"], "the cat sat up"])
+    assert mixed["rouge1"] == pytest.approx((0.0 + 0.75) / 2)  # lists and strings mix
+    with pytest.raises(ValueError, match="empty list of references"):
+        metrics.rouge(["red car"], [[]])
+
+
 def test_bleu_is_100_for_identical_text():
     assert metrics.bleu(["le chat dort ici ."], ["le chat dort ici ."]) == pytest.approx(100.0)
     assert metrics.bleu(["le chien mange"], ["la fille chante bien"]) < 10

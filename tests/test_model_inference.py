@@ -110,8 +110,34 @@ def test_summaries_come_from_flan_t5_and_the_removed_pipeline_raises(results):
     summarization = results[0]["summarization"]
     assert summarization["removed_pipeline"].startswith("KeyError")
     assert summarization["rougeL"]["flan-t5"] > 0.6  # close to the reference summaries
+    assert len({row["input"] for row in summarization["rows"]}) == 3  # three dialogues
     with pytest.raises(KeyError, match="removed"):
         pipeline("summarization")
+
+
+def test_dialogsum_test_rows_give_distinct_dialogues_scored_on_all_summaries(monkeypatch):
+    """DialogSum's test split: 3 adjacent rows per dialogue (3 annotators). Show each once."""
+    from types import SimpleNamespace
+
+    from coursekit import data, hub
+    from datasets import Dataset
+
+    script = load_script(SCRIPT)
+    rows = data.dialogues(6, seed=0, summaries_per_dialogue=3).to_list()
+    rows = [{**row, "id": f"test_{i // 3}_{i % 3 + 1}"} for i, row in enumerate(rows)]
+    monkeypatch.setattr(hub, "load_dataset_for", lambda *a, **k: Dataset.from_list(rows))
+    third = {row["dialogue"]: row["summary"] for row in rows[2::3]}  # annotator 3's wording
+
+    def answer_as_annotator_3(models, prompt, **more):
+        dialogue = next(d for d in third if d in prompt)
+        return {"flan-t5": third[dialogue], "chat": "no idea ."}, {"flan-t5": 0.0, "chat": 0.0}
+
+    monkeypatch.setattr(script, "ask_instruction_models", answer_as_annotator_3)
+    result = script.summarize_dialogues(SimpleNamespace(profile="class", seed=42), {},
+                                        {"chat": SimpleNamespace(source="hub", name="chat")})
+    assert [r["input"] for r in result["rows"]] == [row["dialogue"] for row in rows[0:9:3]]
+    assert [len(r["references"]) for r in result["rows"]] == [3, 3, 3]
+    assert result["rougeL"]["flan-t5"] == 1.0  # matches one annotator: full marks
 
 
 def test_paraphrases_are_closer_than_unrelated_sentences(results):

@@ -14,7 +14,8 @@ tiny profile exercises the same code as the class profile:
 | `instruction_tasks`  | an instruction mixture   | task, instruction, input, output          |
 
 Text is lower case with spaces around punctuation, like a tokenized corpus: it keeps the tiny
-tokenizers small and every word a single token.
+tokenizers small and every word a single token. `distinct_dialogues` reads DialogSum-shaped rows
+(real or synthetic) as one entry per dialogue with all of its reference summaries.
 """
 
 from __future__ import annotations
@@ -301,10 +302,37 @@ TARGET_DIALOGUE_TOPICS = {
 }
 
 
-def dialogues(n: int = 1000, seed: int = 0, topics: list[str] | None = None):
+# How two more annotators might word each summary. DialogSum's test split has three summaries
+# per dialogue, by different people, one row each (ids test_0_1, test_0_2, test_0_3 for the first
+# dialogue, in adjacent rows); `dialogues(..., summaries_per_dialogue=3)` mirrors that.
+OTHER_SUMMARIES = {
+    "invitation": ("{a} and {b} plan to go to the {x} on {day} .",
+                   "{b} agrees to go to the {x} with {a} on {day} ."),
+    "shopping": ("{b} tells {a} where to buy a new {x} .",
+                 "{a} needs a {x} and will go to the shop near the station on {day} ."),
+    "meeting": ("{a} asks {b} to talk about changes to the {x} .",
+                "the {x} needs changes before {day} , so {a} and {b} will meet ."),
+    "doctor": ("{b} gives {a} medicine for a {x} .",
+               "{a} sees doctor {b} about a {x} that started on {day} ."),
+    "travel": ("{a} flew to {x} on {day} and liked the hotel .",
+               "{b} asks {a} how the trip to {x} was ."),
+    "pets": ("the {x} of {a} is ill and {b} says to see the vet .",
+             "{a} will take the sick {x} to the vet today ."),
+    "music": ("{b} asks to listen to {a} playing the {x} .",
+              "{a} still plays the {x} and has a lesson every {day} ."),
+    "repair": ("{b} offers to fix the broken {x} of {a} .",
+               "the {x} of {a} is broken again and {b} will fix it by {day} ."),
+}
+
+
+def dialogues(n: int = 1000, seed: int = 0, topics: list[str] | None = None,
+              summaries_per_dialogue: int = 1):
     """Two-person dialogues (one turn per line, "name: text") with a one-sentence summary.
 
-    `topics` may name DIALOGUE_TOPICS (the default) and TARGET_DIALOGUE_TOPICS.
+    `topics` may name DIALOGUE_TOPICS (the default) and TARGET_DIALOGUE_TOPICS. With
+    `summaries_per_dialogue` 2 or 3, each dialogue fills that many adjacent rows, one summary
+    each (ids `{topic}_{i}_1`, `{topic}_{i}_2`, ...), as in DialogSum's test split; the first
+    summary and the dialogues are the same as with 1.
     """
     from datasets import Dataset
 
@@ -314,6 +342,8 @@ def dialogues(n: int = 1000, seed: int = 0, topics: list[str] | None = None):
     if unknown:
         raise ValueError(f"unknown dialogue topic(s) {sorted(unknown)}; "
                          f"choose from {sorted(every_topic)}")
+    if not 1 <= summaries_per_dialogue <= 3:
+        raise ValueError(f"summaries_per_dialogue must be 1, 2 or 3, not {summaries_per_dialogue}")
     rng = random.Random(seed)
     rows = {"id": [], "dialogue": [], "summary": [], "topic": []}
     for i in range(n):
@@ -321,11 +351,35 @@ def dialogues(n: int = 1000, seed: int = 0, topics: list[str] | None = None):
         things, dialogue, summary = every_topic[topic]
         a, b = rng.sample(FIRST_NAMES, 2)
         fill = {"a": a, "b": b, "x": rng.choice(things), "day": rng.choice(WEEKDAYS)}
-        rows["id"].append(f"{topic}_{i}")
-        rows["dialogue"].append(dialogue.format(**fill))
-        rows["summary"].append(summary.format(**fill))
-        rows["topic"].append(topic)
+        wordings = (summary, *OTHER_SUMMARIES[topic])[:summaries_per_dialogue]
+        for k, wording in enumerate(wordings, start=1):
+            rows["id"].append(f"{topic}_{i}" if summaries_per_dialogue == 1 else f"{topic}_{i}_{k}")
+            rows["dialogue"].append(dialogue.format(**fill))
+            rows["summary"].append(wording.format(**fill))
+            rows["topic"].append(topic)
     return Dataset.from_dict(rows)
+
+
+def distinct_dialogues(rows, n: int | None = None) -> list[dict]:
+    """The first `n` distinct dialogues of DialogSum-shaped rows, each with all its summaries.
+
+    DialogSum's test split holds 1,500 rows for 500 dialogues: three adjacent rows per dialogue,
+    one per annotator's summary. Its first n rows are about n/3 dialogues, each shown up to three
+    times. Here every dialogue comes once, in order of first appearance, as a dict with `id` (its
+    first row's), `dialogue` and `summaries` (each distinct reference written for it, in row
+    order). Rows are matched by dialogue text, so the order of the rows does not matter.
+    """
+    found: dict[str, dict] = {}
+    for row in rows:
+        entry = found.get(row["dialogue"])
+        if entry is None:
+            if n is not None and len(found) >= n:
+                continue  # a dialogue beyond the first n; keep reading for their summaries
+            entry = found[row["dialogue"]] = {"id": row["id"], "dialogue": row["dialogue"],
+                                              "summaries": []}
+        if row["summary"] not in entry["summaries"]:
+            entry["summaries"].append(row["summary"])
+    return list(found.values())
 
 
 # ---------------------------------------------------------------- translation (opus_books en-fr)

@@ -37,8 +37,13 @@ def exact_match(predictions: list[str], references: list[str]) -> float:
     return sum(hits) / len(hits)
 
 
-def rouge(predictions: list[str], references: list[str]) -> dict[str, float]:
-    """Mean ROUGE-1, ROUGE-2 and ROUGE-L F-measures (word overlap with the reference)."""
+def rouge(predictions: list[str], references: list[str] | list[list[str]]) -> dict[str, float]:
+    """Mean ROUGE-1, ROUGE-2 and ROUGE-L F-measures (word overlap with the reference).
+
+    A reference may be a list of texts (DialogSum's test dialogues have three summaries): the
+    prediction then scores against the one it matches best, per ROUGE kind, as `evaluate`'s
+    rouge does with a list of references (rouge_score's score_multi).
+    """
     from rouge_score import rouge_scorer
 
     _check_lengths(predictions, references)
@@ -46,7 +51,12 @@ def rouge(predictions: list[str], references: list[str]) -> dict[str, float]:
     scorer = rouge_scorer.RougeScorer(kinds, use_stemmer=True)
     totals = dict.fromkeys(kinds, 0.0)
     for pred, ref in zip(predictions, references):
-        scores = scorer.score(ref, pred)
+        if isinstance(ref, str):
+            scores = scorer.score(ref, pred)
+        elif ref:
+            scores = scorer.score_multi(list(ref), pred)
+        else:
+            raise ValueError("a prediction has an empty list of references")
         for kind in kinds:
             totals[kind] += scores[kind].fmeasure
     return {kind: total / len(predictions) for kind, total in totals.items()}
