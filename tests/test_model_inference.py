@@ -128,12 +128,13 @@ def test_dialogsum_test_rows_give_distinct_dialogues_scored_on_all_summaries(mon
     monkeypatch.setattr(hub, "load_dataset_for", lambda *a, **k: Dataset.from_list(rows))
     third = {row["dialogue"]: row["summary"] for row in rows[2::3]}  # annotator 3's wording
 
-    def answer_as_annotator_3(models, prompt, **more):
+    def answer_as_annotator_3(models, prompt, *settings, **more):
         dialogue = next(d for d in third if d in prompt)
         return {"flan-t5": third[dialogue], "chat": "no idea ."}, {"flan-t5": 0.0, "chat": 0.0}
 
     monkeypatch.setattr(script, "ask_instruction_models", answer_as_annotator_3)
-    result = script.summarize_dialogues(SimpleNamespace(profile="class", seed=42), {},
+    args = SimpleNamespace(profile="class", seed=42, max_new_tokens=script.MAX_NEW_TOKENS)
+    result = script.summarize_dialogues(args, {},
                                         {"chat": SimpleNamespace(source="hub", name="chat")})
     assert [r["input"] for r in result["rows"]] == [row["dialogue"] for row in rows[0:9:3]]
     assert [len(r["references"]) for r in result["rows"]] == [3, 3, 3]
