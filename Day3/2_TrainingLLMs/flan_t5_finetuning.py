@@ -457,6 +457,9 @@ def main(argv: list[str] | None = None) -> dict:
                              f"(default: {DEFAULT_STRATEGIES})")
     parser.add_argument("--max-steps", type=cli.positive_int, default=None,
                         help="training steps per strategy (default: tiny 80, class 60)")
+    parser.add_argument("--max-samples", type=cli.positive_int, default=None,
+                        help="test dialogues, and probe examples per task (default: tiny "
+                             "100 and 50, class 50 and 30)")
     parser.add_argument("--learning-rate", type=cli.positive_float,
                         help="full fine-tuning's learning rate (default: tiny 2e-3, class 5e-4)")
     parser.add_argument("--replay-fraction", default=REPLAY_FRACTION,
@@ -479,6 +482,9 @@ def main(argv: list[str] | None = None) -> dict:
         choice = hub.resolve_model("instruction", args.profile, args.model)
         tiny_data = args.profile == "tiny" or choice.source == "tiny"
         recipe = RECIPES["tiny" if tiny_data else args.profile]
+        if args.max_samples:  # fewer evaluation examples: quicker, noisier numbers
+            recipe = dict(recipe, test_examples=min(args.max_samples, recipe["test_examples"]),
+                          probe_examples=min(args.max_samples, recipe["probe_examples"]))
         args.max_steps = args.max_steps or recipe["max_steps"]
         args.learning_rate = args.learning_rate or recipe["learning_rate"]
         config = check_seq2seq(choice)

@@ -117,12 +117,14 @@ class MultiTaskModel(nn.Module):
     def base_model(self):
         return self.encoder
 
-    def forward(self, input_ids=None, attention_mask=None, task=None, labels=None):
+    def forward(self, input_ids=None, attention_mask=None, task=None, labels=None,
+                **encoder_inputs):  # e.g. token_type_ids: BERT's tokenizer adds them
         from transformers.modeling_outputs import SequenceClassifierOutput
 
         name = self.task_names[int(task[0]) if torch.is_tensor(task) else int(task or 0)]
         set_active_task(self.encoder, name)
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                              **encoder_inputs)
         logits = self.heads[name](hidden.last_hidden_state[:, 0])  # first token: [CLS]
         loss = nn.functional.cross_entropy(logits, labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)
