@@ -45,7 +45,8 @@ STREAM_TAKE = 5  # rows taken from the streamed file
 MMAP_MB = {"tiny": 64, "class": 300, "full": 300}  # size of the memory-mapping demo dataset
 ROW_CHARS = 4_000  # characters per row: about one web page of text
 WRITER_BATCH = 2_000  # rows (8 MB) held in RAM at a time while the file is written
-LICENSES = {"hub": "unknown", "synthetic": "mit"}  # SST-2's Hub card says "unknown"
+LICENSES = {"hub": "unknown", "cache": "unknown",  # SST-2's Hub card says "unknown"
+            "synthetic": "mit"}
 FORMATS = {".csv": "csv", ".jsonl": "json", ".parquet": "parquet"}  # suffix -> builder
 
 
@@ -382,13 +383,14 @@ def save_and_document(args, train, source: str) -> dict:
     identical = reloaded.to_list() == train.to_list() and reloaded.features == train.features
     n = len(train)
     size = "n<1K" if n < 1_000 else "1K<n<10K" if n < 10_000 else "10K<n<100K"  # SST-2: 67k
+    real = source != "synthetic"  # SST-2 from the Hub, or from the cache of a download
     card_data = DatasetCardData(  # the YAML block the Hub reads for search and filters
         language=["en"], license=LICENSES[source], task_categories=["text-classification"],
         task_ids=["sentiment-classification"], size_categories=[size],
-        source_datasets=[HUB_ID if source == "hub" else "synthetic"],
-        pretty_name="SST-2 train slice" if source == "hub" else "Synthetic SST-2 stand-in")
+        source_datasets=[HUB_ID if real else "synthetic"],
+        pretty_name="SST-2 train slice" if real else "Synthetic SST-2 stand-in")
     columns = "\n".join(f"| {name} | {feature!r} |" for name, feature in train.features.items())
-    made_by = (f"the first {n:,} rows of the train split of {HUB_ID}" if source == "hub"
+    made_by = (f"the first {n:,} rows of the train split of {HUB_ID}" if real
                else f"{n:,} rows from coursekit.data.sentiment_reviews")
     card = DatasetCard(f"---\n{card_data.to_yaml()}\n---\n\n# {card_data.pretty_name}\n\n"
                        f"Made by datasets_library.py (--seed {args.seed}): {made_by}.\n\n"

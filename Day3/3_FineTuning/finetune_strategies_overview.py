@@ -141,6 +141,8 @@ def train(model, dataset, collator, args, steps: int, lr: float, batch_size: int
     """One Trainer run with the shared schedule; returns its wall time and peak GPU memory."""
     from transformers import Trainer, TrainingArguments
 
+    steps = min(steps, args.step_cap or steps)
+
     settings = TrainingArguments(
         output_dir=str(args.output_dir / "trainer"), max_steps=steps, learning_rate=lr,
         per_device_train_batch_size=batch_size, warmup_steps=WARMUP, lr_scheduler_type="linear",
@@ -514,7 +516,8 @@ def main(argv: list[str] | None = None) -> dict:
                              "query,value in BERT, q_lin,v_lin in DistilBERT)")
     parser.add_argument("--lora-rank", type=cli.positive_int, default=8, help="LoRA's rank r (8)")
     parser.add_argument("--max-steps", type=cli.positive_int, default=None,
-                        help="training steps per method (default: tiny 30, class 100)")
+                        help="training steps per method (default: tiny 30, class 100); also "
+                             "caps 3.2's runs, for a quick try")
     parser.add_argument("--skip-transfer", action="store_true", help="run 3.1 only, not 3.2")
     args = parser.parse_args(argv)
     # peft 0.21 asks transformers 5 for its deprecated `is_gradient_checkpointing` every call
@@ -529,6 +532,7 @@ def main(argv: list[str] | None = None) -> dict:
             choice = hub.ModelChoice("encoder", MINILM, hub.packaged_model(MINILM), "package")
         args.tiny_data = args.profile == "tiny" or choice.source in ("tiny", "package")
         args.recipe = RECIPES["tiny" if args.tiny_data else args.profile]
+        args.step_cap = args.max_steps  # None unless given: then every run stops there
         args.max_steps = args.max_steps or args.recipe["steps"]
         args.lrs = {m: lr * args.recipe["lr_scale"] for m, lr in LEARNING_RATES.items()}
         check_lora_targets(args, choice)  # before any work or output
