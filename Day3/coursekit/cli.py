@@ -166,5 +166,5 @@ def start(args, title: str, needs_hub: bool | None = None):
     if needs_hub is None:
         needs_hub = args.profile != "tiny" or bool(args.model)
     if needs_hub and not hub.network_status().online:
-        hub.show_offline_banner()
+        hub.show_offline_banner(args.profile)
     return dev

@@ -25,7 +25,7 @@ from coursekit.profiles import DATASETS, MODELS
 
 PROBE_TIMEOUT_S = 2.0
 OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
-PREFETCH_COMMAND = "python -m coursekit prefetch --profile class"
+PREFETCH_COMMAND = "python -m coursekit prefetch --profile {profile}"
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def packaged_model(repo_id: str) -> str | None:
     return None
 
 
-def show_offline_banner() -> None:
+def show_offline_banner(profile: str = "class") -> None:
     """Say once, in a box, that the Hub is unreachable and what happens instead."""
     global _banner_shown
     from coursekit import report
@@ -159,15 +159,16 @@ def show_offline_banner() -> None:
         "OFFLINE: the Hugging Face Hub cannot be reached",
         f"{network_status().reason}.\nModels and datasets come from the local cache; what it "
         f"lacks falls back to the tiny profile (tiny local models, synthetic data: the outputs "
-        f"make sense, the numbers differ from the slides).\nTo run the class profile offline, "
-        f"prepare while online: {PREFETCH_COMMAND}")
+        f"make sense, the numbers differ from the slides).\nTo run the {profile} profile "
+        f"offline, prepare while online: {PREFETCH_COMMAND.format(profile=profile)}")
 
 
-def show_fallback_banner(what: str, wanted: str, replacement: str) -> None:
+def show_fallback_banner(what: str, wanted: str, replacement: str,
+                         profile: str = "class") -> None:
     """The offline banner (once per process), then one short line per fallback."""
     from coursekit import report
 
-    show_offline_banner()
+    show_offline_banner(profile)
     report.note(f"offline fallback: {what} {wanted} is not cached -> {replacement}")
 
 
@@ -224,7 +225,7 @@ def _resolve_model(role: str, profile: str, override: str | None) -> ModelChoice
     if packaged:
         return ModelChoice(role, wanted, packaged, "package")
     tiny_name = MODELS[role]["tiny"]
-    show_fallback_banner(f"{role} model", wanted, tiny_name)
+    show_fallback_banner(f"{role} model", wanted, tiny_name, profile)
     return ModelChoice(role, wanted, str(tiny.tiny_model_path(tiny_name)), "tiny")
 
 
@@ -250,7 +251,8 @@ def _resolve_override(role: str, name: str) -> ModelChoice:
     if packaged:
         return ModelChoice(role, name, packaged, "package")
     raise UsageError(f"model {name!r} is not in the local cache and the Hub cannot be reached "
-                     f"({network_status().reason}); prepare while online: {PREFETCH_COMMAND}")
+                     f"({network_status().reason}); load it once while online (it is "
+                     f"cached then), or give a local folder")
 
 
 def load_dataset_for(role: str, profile: str, split: str = "train", n: int | None = None,
@@ -277,6 +279,7 @@ def load_dataset_for(role: str, profile: str, split: str = "train", n: int | Non
     except Exception:  # offline without a cached copy: datasets raises several types
         if online:
             raise
-        show_fallback_banner(f"{role} dataset", spec.hub_id, f"synthetic {spec.synthetic}")
+        show_fallback_banner(f"{role} dataset", spec.hub_id, f"synthetic {spec.synthetic}",
+                             profile)
         log_resolution("dataset", spec.hub_id, "synthetic")
         return generator(synthetic_n, seed=split_seed)
