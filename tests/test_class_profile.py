@@ -158,3 +158,54 @@ def test_memory_estimator_is_within_15_percent_at_class_size(class_cache, tmp_pa
     assert overview["measured"]["params"] == 76_961_152
     assert 0.85 <= overview["measured"]["ratio"] <= 1.15
     assert overview["memory"]["params"]["flan-t5-small"] == 76_961_152
+
+
+def test_model_inference_loads_every_class_model(class_cache, tmp_path_factory):
+    inference = results_of("Day3/1_HuggingFace/model_inference.py", class_cache,
+                           tmp_path_factory)
+    loaded = {role: model["name"] for role, model in inference["models"].items()}
+    assert loaded == {role: profiles.model_id(role, "class") for role in loaded}
+    assert {model["source"] for model in inference["models"].values()} == {"cache"}
+    conll = {"PER", "ORG", "LOC", "MISC"}  # dslim/bert-base-NER's label map, grouped
+    assert {e["type"] for row in inference["ner"]["rows"] for e in row["output"]} <= conll
+
+
+def test_flan_t5_lora_trains_under_half_a_percent_of_flan_t5_small(class_cache,
+                                                                    tmp_path_factory):
+    flan = results_of("Day3/2_TrainingLLMs/flan_t5_finetuning.py", class_cache,
+                      tmp_path_factory)
+    assert flan["model"] == {"name": "google/flan-t5-small", "source": "cache",
+                             "parameters": 76_961_152}
+    small = next(r for r in flan["lora_real_sizes"] if r["model"] == "google/flan-t5-small")
+    assert small["trainable_pct"] < 0.5  # r 4 on q, k, v, o: 344,064 of 77.3 M (0.45 %)
+    assert flan["data"]["test_references"] == 3 * flan["data"]["test"]  # DialogSum: 3 each
+
+
+def test_training_optimizations_times_the_real_distilbert(class_cache, tmp_path_factory):
+    settings = results_of("Day3/2_TrainingLLMs/training_optimizations.py", class_cache,
+                          tmp_path_factory)["settings"]
+    assert settings["model_class"] == "DistilBertForSequenceClassification"
+    assert settings["parameters"] == 66_955_010
+
+
+def test_strategies_overview_at_real_size(class_cache, tmp_path_factory):
+    overview = results_of("Day3/3_FineTuning/finetune_strategies_overview.py", class_cache,
+                          tmp_path_factory)
+    assert overview["encoder"] == {"name": "distilbert/distilbert-base-uncased",
+                                   "source": "cache"}
+    for method in ("lora", "ia3"):
+        assert overview["real_sizes"][method]["percent"] < 2.0  # 1.09 % and 0.92 %
+    prefix = overview["methods"]["prefix"]  # trained on 6 heads x d_kv 64 != d_model 512
+    assert prefix["model"] == "google/flan-t5-small" and prefix["reload_max_diff"] < 1e-5
+    assert overview["transfer"]["distillation"]["student"] == \
+        "google/bert_uncased_L-2_H-128_A-2"
+
+
+def test_distilbert_multi_task_shares_one_real_encoder(class_cache, tmp_path_factory):
+    run = results_of("Day3/3_FineTuning/distilbert_finetuning.py", class_cache,
+                     tmp_path_factory)
+    assert (run["model"], run["source"]) == ("distilbert/distilbert-base-uncased", "cache")
+    rows = {row[0]: row for row in run["comparison"]["rows"]}
+    two_models, shared = rows["single-task x2"][4], rows["multi-task (proportional)"][4]
+    assert two_models > 2 * 66_000_000 and shared < 68_000_000
+    assert run["comparison"]["parameters_saved"] > 0.49
