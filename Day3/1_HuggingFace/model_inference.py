@@ -20,7 +20,9 @@ is installed (offline): the tiny masked-LM encoder, the fallback, rates all pair
 
 Time and memory (2-core laptop CPU):
     tiny:  about 8 s once the tiny zoo is cached (first use builds it: about a minute); 1 GB RAM
-    class: about 2 minutes plus a 1.6 GB download on first use; 3 GB RAM
+    class: 2.4 minutes measured on 2 CPU cores from real-size stand-ins, whose random weights
+           always write all --max-new-tokens (real models stop sooner); 2.1 GB RAM; a 1.6 GB
+           download on first use
     full:  larger NER, QA, chat and embedding models; meant for a GPU (picked automatically)
 Offline, the class profile uses the local Hugging Face cache, or falls back to the tiny models
 with a banner (prepare a class with `python -m coursekit prefetch --profile class`).

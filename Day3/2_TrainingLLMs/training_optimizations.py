@@ -22,7 +22,9 @@ On a CPU torch.compile runs only when --setups names it (building kernels takes 
 
 Time and memory:
     tiny:  about 8 s on 2 CPU cores; 0.5 GB RAM
-    class: distilbert-base, 8 x 128 tokens: 2 to 3 minutes on a 2-core CPU; 2.2 GB RAM
+    class: distilbert-base, 8 x 128 tokens; fp32 measured at 3 s a step (2.7 samples/s) on 2
+           CPU cores. bf16 autocast on a CPU without bf16 units (AVX2 only) took over 8 minutes
+           for its 7 steps there: on such a CPU pick --setups without bf16; 2.2 GB RAM
     full:  flan-t5-base, 32 x 512 tokens, 20 steps: for a GPU (H200: 4 minutes, 33 GB)
 Memory is read in the second warm-up step, forward + backward and the update apart: on CUDA by
 torch.cuda.max_memory_allocated; on a CPU by adding up the PyTorch profiler's allocation events

@@ -26,9 +26,11 @@ integer `label`s from 0 to --num-labels - 1; a third of it is kept for validatio
 Time and memory:
     tiny:  about 35 s on 2 CPU cores (--mode compare; single 10 s) once the zoo is cached; 1 GB
     class: distilbert/distilbert-base-uncased, 2,000 SST-2 reviews and 200 AG News items to
-           train, 150 steps of 16 per single-task run and 300 per multi-task run: about 25
-           minutes on 2 CPU cores for compare (1,200 steps at a measured 1.0 to 1.3 s each),
-           3 to 4 minutes for --mode single, a minute or two on a GPU; 2 GB RAM, 0.3 GB download
+           train, 150 steps of 16 per single-task run and 300 per multi-task run. Measured on
+           2 CPU cores with stand-ins of the real size: 1.3 s a step and 3.7 s a validation
+           pass, so compare (1,200 steps, about 48 passes) takes about 30 minutes, and more
+           with SST-2's real sentences, which are longer than the stand-ins'; --mode single
+           about 4 minutes; a minute or two on a GPU; 2 GB RAM, 0.3 GB download
     full:  the same model on all of SST-2 and AG News (and all of Yelp's 38,000 test reviews
            for the held-out domain) with --max-steps 2000: for a GPU
 Writes results.json, confusion_sentiment.png, task_curves.png and single_vs_multi.png under
