@@ -22,9 +22,9 @@ On a CPU torch.compile runs only when --setups names it (building kernels takes 
 
 Time and memory:
     tiny:  about 8 s on 2 CPU cores; 0.5 GB RAM
-    class: distilbert-base, 8 x 128 tokens; fp32 measured at 3 s a step (2.7 samples/s) on 2
-           CPU cores. bf16 autocast on a CPU without bf16 units (AVX2 only) took over 8 minutes
-           for its 7 steps there: on such a CPU pick --setups without bf16; 2.2 GB RAM
+    class: distilbert-base, 8 x 128 tokens: 150 s measured on 2 CPU cores (fp32 3 s a step);
+           bf16 autocast on a CPU without bf16 units (AVX2 only) took over 8 minutes for its 7
+           steps there, so it is skipped on such CPUs unless --setups names it; 2.1 GB RAM
     full:  flan-t5-base, 32 x 512 tokens, 20 steps: for a GPU (H200: 4 minutes, 33 GB)
 Memory is read in the second warm-up step, forward + backward and the update apart: on CUDA by
 torch.cuda.max_memory_allocated; on a CPU by adding up the PyTorch profiler's allocation events
@@ -69,6 +69,7 @@ ACCUMULATION = 4  # micro-batches per update in grad-accum (2 if the batch is no
 NUM_LABELS = 2  # classification head (labels are random)
 PEAK_TFLOPS = 800.0  # dense bf16 matmul measured on an H100/H200 (datasheet: 989)
 MIB = 2**20
+BIG_ON_A_CPU = 10_000_000  # parameters: above this, emulated bf16 on a CPU takes minutes
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,14 @@ def count_step_flops(model, task: str, batch: dict) -> int:
     return 6 * (encoder * batch["input_ids"].numel() + decoder * targets)
 
 
+def cpu_has_bf16() -> bool:
+    """Does this CPU compute in bf16 (AVX512-BF16 or AMX)? Without, autocast emulates it."""
+    import torch
+
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu, private
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
 def skip_reason(setup: Setup, run: dict) -> str | None:
     """Why a setup cannot run here (None: it can)."""
     import importlib.util
@@ -232,7 +241,13 @@ def skip_reason(setup: Setup, run: dict) -> str | None:
         (setup.attention == "eager" and run["default_attention"] == "eager",
          "the model has no SDPA attention: the baseline already uses eager"),
         (setup.compile and not cuda and setup.name not in run["asked"],
-         "torch.compile takes minutes on a CPU: name it in --setups to measure it")]
+         "torch.compile takes minutes on a CPU: name it in --setups to measure it"),
+        # Measured on a 2-core AVX2 CPU, distilbert-base 8 x 128: fp32 3 s a step, bf16
+        # autocast over a minute. Tiny models are fast either way, so they still show it.
+        (setup.precision == "bf16" and device == "cpu" and run["parameters"] > BIG_ON_A_CPU
+         and not cpu_has_bf16() and setup.name not in run["asked"],
+         "this CPU has no bf16 units, so autocast emulates bf16 (measured 20x slower than fp32): "
+         "name it in --setups to measure it")]
     return next((why for applies, why in reasons if applies), None)
 
 
