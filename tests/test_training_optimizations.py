@@ -169,9 +169,10 @@ def test_help_lists_the_setups_flag():
 
 def test_emulated_bf16_on_a_big_model_is_skipped_unless_asked(monkeypatch):
     import torch
+    from coursekit import device
 
     script = load_script(SCRIPT)
-    monkeypatch.setattr(script, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(device, "cpu_has_bf16", lambda: False)
     bf16 = next(s for s in script.SETUPS if s.name == "bf16")
     run = {"device": torch.device("cpu"), "parameters": 66_955_010, "asked": set(),
            "micro_batches": 2, "supports_checkpointing": True, "default_attention": "sdpa",
@@ -179,5 +180,5 @@ def test_emulated_bf16_on_a_big_model_is_skipped_unless_asked(monkeypatch):
     assert "no bf16 units" in script.skip_reason(bf16, run)
     assert script.skip_reason(bf16, dict(run, asked={"bf16"})) is None  # --setups bf16
     assert script.skip_reason(bf16, dict(run, parameters=200_000)) is None  # tiny: quick
-    monkeypatch.setattr(script, "cpu_has_bf16", lambda: True)
+    monkeypatch.setattr(device, "cpu_has_bf16", lambda: True)
     assert script.skip_reason(bf16, run) is None

@@ -22,9 +22,8 @@ On a CPU torch.compile runs only when --setups names it (building kernels takes 
 
 Time and memory:
     tiny:  about 8 s on 2 CPU cores; 0.5 GB RAM
-    class: distilbert-base, 8 x 128 tokens: 150 s measured on 2 CPU cores (fp32 3 s a step);
-           bf16 autocast on a CPU without bf16 units (AVX2 only) took over 8 minutes for its 7
-           steps there, so it is skipped on such CPUs unless --setups names it; 2.1 GB RAM
+    class: distilbert-base, 8 x 128 tokens: 150 s measured on 2 CPU cores; 2.1 GB RAM (bf16 is
+           skipped on CPUs without bf16 units unless --setups names it: 8 minutes there)
     full:  flan-t5-base, 32 x 512 tokens, 20 steps: for a GPU (H200: 4 minutes, 33 GB)
 Memory is read in the second warm-up step, forward + backward and the update apart: on CUDA by
 torch.cuda.max_memory_allocated; on a CPU by adding up the PyTorch profiler's allocation events
@@ -53,11 +52,9 @@ TINY_MODELS = {  # name -> (family, config settings): a few seconds of CPU, rand
                            num_heads=4, feed_forward_proj="gated-gelu", pad_token_id=0,
                            eos_token_id=1, decoder_start_token_id=0)),  # T5's special ids
 }
-REAL_MODELS = {  # name -> Hub id: the real architecture from coursekit.model_facts, random
-    "distilbert-base": "distilbert/distilbert-base-uncased",  # weights, no download
-    "flan-t5-small": "google/flan-t5-small",
-    "flan-t5-base": "google/flan-t5-base",
-}
+REAL_MODELS = {  # name -> Hub id: the real architecture (coursekit.model_facts), random weights
+    "distilbert-base": "distilbert/distilbert-base-uncased", "flan-t5-small":
+    "google/flan-t5-small", "flan-t5-base": "google/flan-t5-base"}
 BUILTIN_MODELS = [*TINY_MODELS, *REAL_MODELS]
 PROFILE_DEFAULTS = {"tiny": ("tiny-distilbert", 8, 32, 3),  # model, batch, tokens, steps
                     "class": ("distilbert-base", 8, 128, 5),
@@ -69,7 +66,7 @@ ACCUMULATION = 4  # micro-batches per update in grad-accum (2 if the batch is no
 NUM_LABELS = 2  # classification head (labels are random)
 PEAK_TFLOPS = 800.0  # dense bf16 matmul measured on an H100/H200 (datasheet: 989)
 MIB = 2**20
-BIG_ON_A_CPU = 10_000_000  # parameters: above this, emulated bf16 on a CPU takes minutes
+BIG_ON_A_CPU = 10_000_000  # parameters; above: emulated bf16 took minutes (AVX2, distilbert-base)
 
 
 @dataclass(frozen=True)
@@ -160,8 +157,7 @@ def build_model(config, task: str, device, seed: int, attention: str | None = No
         with torch.device(device):  # initialise on the device: fast for 250 M parameters
             # a copy: from_config writes the attention choice into the config it is given
             model = auto.from_config(copy.deepcopy(config), **extra)
-            # Flan-T5 has an lm_head of its own (and so no d_model^-0.5 scaling of the
-            # decoder output); transformers ties it when building from a config: untie
+            # Flan-T5 has its own lm_head; built from a config, transformers ties it: untie
             return model_facts.untie_output_layer(model).train()
     except ValueError as err:
         raise cli.UsageError(f"{config.model_type}: no {task} model "
@@ -208,19 +204,12 @@ def count_step_flops(model, task: str, batch: dict) -> int:
     return 6 * (encoder * batch["input_ids"].numel() + decoder * targets)
 
 
-def cpu_has_bf16() -> bool:
-    """Does this CPU compute in bf16 (AVX512-BF16 or AMX)? Without, autocast emulates it."""
-    import torch
-
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu, private
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
-
-
 def skip_reason(setup: Setup, run: dict) -> str | None:
     """Why a setup cannot run here (None: it can)."""
     import importlib.util
 
     import torch
+    from coursekit import device as devices
 
     cuda, device = run["device"].type == "cuda", run["device"].type
     eight_bit = setup.optimizer == "adamw-8bit"
@@ -242,12 +231,9 @@ def skip_reason(setup: Setup, run: dict) -> str | None:
          "the model has no SDPA attention: the baseline already uses eager"),
         (setup.compile and not cuda and setup.name not in run["asked"],
          "torch.compile takes minutes on a CPU: name it in --setups to measure it"),
-        # Measured on a 2-core AVX2 CPU, distilbert-base 8 x 128: fp32 3 s a step, bf16
-        # autocast over a minute. Tiny models are fast either way, so they still show it.
         (setup.precision == "bf16" and device == "cpu" and run["parameters"] > BIG_ON_A_CPU
-         and not cpu_has_bf16() and setup.name not in run["asked"],
-         "this CPU has no bf16 units, so autocast emulates bf16 (measured 20x slower than fp32): "
-         "name it in --setups to measure it")]
+         and not devices.cpu_has_bf16() and setup.name not in run["asked"],
+         "this CPU has no bf16 units: emulated, 20x slower; name it in --setups to measure it")]
     return next((why for applies, why in reasons if applies), None)
 
 

@@ -24,6 +24,14 @@ def pick_device(requested: str = "auto"):
     return torch.device(requested)
 
 
+def cpu_has_bf16() -> bool:
+    """Does this CPU compute in bf16 (AVX512-BF16 or AMX)? Without, autocast emulates it."""
+    import torch
+
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu, private
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
 def pick_dtype(device):
     """bf16 on a GPU that supports it, else fp32. Never fp16 for T5: it overflows to NaN."""
     import torch
