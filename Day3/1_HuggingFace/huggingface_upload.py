@@ -108,7 +108,7 @@ def check_upload_access(token: str | None) -> dict:
 
 def prepare_model_folder(args, device) -> tuple:
     """1.5.1 Load the sentiment model, fine-tune it briefly, save it as a Hub-ready folder."""
-    from coursekit import hub, report
+    from coursekit import cards, hub, report
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     choice = hub.resolve_model("sentiment", args.profile, args.model)
@@ -143,7 +143,7 @@ def prepare_model_folder(args, device) -> tuple:
             "training": {"steps": args.fine_tune_steps, "learning_rate": lr,
                          "batch_size": BATCH_SIZE, "train_examples": len(train),
                          "seed": args.seed, "device": str(device)},
-            "base_license": read_base_license(choice)}
+            "base_license": cards.read_base_license(choice.path, choice.source)}
     return model, tokenizer, info, texts[:BATCH_SIZE], folder
 
 
@@ -181,18 +181,6 @@ def fine_tune(model, tokenizer, texts: list[str], labels: list[int], lr: float, 
                          lr, args.seed, batch_size=BATCH_SIZE, desc="fine-tune")
 
 
-def read_base_license(choice) -> str | None:
-    """The base model's licence, from its card: a derived model must respect it."""
-    from huggingface_hub import ModelCard
-
-    card_file = Path(choice.path) / "README.md"
-    where = card_file if card_file.is_file() else choice.path if choice.source == "hub" else None
-    try:  # a local card, or the Hub's (read only; "hub" means the network was found online)
-        return ModelCard.load(where).data.license if where else None
-    except Exception:  # no card, or one without metadata: the licence stays unknown
-        return None
-
-
 def list_files(folder: Path, heading: str | None = None) -> dict[str, int]:
     """Each file of the folder with its size in bytes (printed as a table under a heading)."""
     from coursekit import report
@@ -206,80 +194,25 @@ def list_files(folder: Path, heading: str | None = None) -> dict[str, int]:
 
 
 def write_model_card(args, folder: Path, info: dict, repo_id: str) -> dict:
-    """1.5.2 Metadata the Hub reads (YAML) + the sections people read before they use a model."""
-    from coursekit import report
-    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+    """1.5.2 Metadata the Hub reads (YAML) + the sections people read before they use a model.
 
-    name = repo_id.split("/")[-1]
-    result = EvalResult(  # becomes "model-index" in the YAML: the Hub shows it as a widget
-        task_type="text-classification", task_name="Sentiment analysis",
-        dataset_type=info["dataset"], dataset_name="Synthetic sentiment reviews"
-        if info["synthetic_data"] else "SST-2", dataset_split="validation",
-        metric_type="accuracy", metric_name="Accuracy", metric_value=info["accuracy"])
-    data = ModelCardData(
-        license=args.license, language="en", library_name="transformers",
-        base_model=info["base_model"], pipeline_tag="text-classification",
-        datasets=None if info["synthetic_data"] else [info["dataset"]],  # Hub datasets only
-        tags=["day3-course", "sentiment"] + (["synthetic"] if info["synthetic_data"] else []),
-        metrics=["accuracy"], model_name=name, eval_results=[result],
-        base_model_relation="finetune" if args.fine_tune_steps else None)
-    t = info["training"]
-    trained = f"fine-tuned for {t['steps']} steps" if t["steps"] else "shared as it is"
-    data_note = ("Trained and evaluated on synthetic template reviews: it knows a few hundred "
-                 "words only and fails on real text." if info["synthetic_data"] else "SST-2 "
-                 "holds English movie-review sentences: other domains and sarcasm are weaker.")
-    card = ModelCard(f"""---
-{data.to_yaml()}
----
+    The card's text is written by coursekit.cards (journey_demo.py writes cards too): open
+    Day3/coursekit/cards.py to read the template, or the README.md this step saves.
+    """
+    from coursekit import cards, report
 
-# {name}
-
-Labels short English reviews NEGATIVE or POSITIVE: `{info['base_model']}`, {trained} in the
-Day 3 course.
-
-Accuracy on {info['eval_examples']} held-out validation reviews: **{info['accuracy']:.4f}**
-(before fine-tuning: {info['accuracy_before']:.4f}).
-
-## Intended use
-
-Teaching and experiments: classifying the sentiment of short English reviews. Not for decisions
-about people (hiring, moderation, credit) without a proper evaluation on your own data.
-
-## Limitations and bias
-
-{data_note}
-It inherits the biases of `{info['base_model']}` and of its pre-training text; the score above
-comes from {info['eval_examples']} examples, so treat it as a rough estimate.
-
-## Training settings
-
-AdamW with warm-up then linear decay, float32, from `{info['base_model']}`.
-
-| setting | value |
-| --- | --- |
-{chr(10).join(f"| {key.replace('_', ' ')} | {value} |" for key, value in t.items())}
-
-## How to use
-
-```python
-from transformers import pipeline
-
-classifier = pipeline("text-classification", model="{repo_id}", revision="{args.version}")
-classifier("the service was friendly and the pasta delicious")
-```
-
-## Licence and usage
-
-Released under `{args.license}`. The base model's licence is
-`{info['base_license'] or 'stated on its own card'}`: its terms still apply to this derivative.
-""")
-    card.save(folder / "README.md")
+    card = cards.write_sentiment_card(folder, cards.CardInfo(
+        name=repo_id.split("/")[-1], repo_id=repo_id, base_model=info["base_model"],
+        accuracy=info["accuracy"], accuracy_before=info["accuracy_before"],
+        eval_examples=info["eval_examples"], dataset=info["dataset"],
+        synthetic_data=info["synthetic_data"], training=info["training"],
+        license=args.license, base_license=info["base_license"], version=args.version))
+    summary = cards.card_summary(card)
     report.table("Model card metadata (the YAML block of README.md)", ["field", "value"],
-                 [[k, v] for k, v in data.to_dict().items() if k != "model-index"]
+                 [[k, v] for k, v in summary["yaml"].items() if k != "model-index"]
                  + [["model-index: accuracy", info["accuracy"]],
                     ["licence of the base model", info["base_license"] or "unknown"]])
-    return {"yaml": data.to_dict(), "accuracy": info["accuracy"], "sections": re.findall(
-        r"^## (.+)$", card.text, flags=re.MULTILINE)}
+    return summary
 
 
 def validate_folder(folder: Path, model, tokenizer, expected: dict, texts: list[str],
