@@ -45,6 +45,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def port_number(text: str) -> int:
+    """argparse type: a TCP port a user may open (1024 to 65535; lower ones need root)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1024 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 1024 and 65535, got {value}")
+    return value
+
+
 def _float(text: str) -> float:
     try:
         return float(text)
