@@ -25,8 +25,8 @@ your network in, --share asks Gradio for a public link. Ctrl-C stops it.
 
 Time and memory (2 CPU cores, before the app starts):
     tiny:  about 25 s once the tiny zoo is cached; 1 GB RAM
-    class: distilbert-base-uncased with LoRA, 2,000 SST-2 sentences, 150 steps of 16, and
-           flan-t5-small on 400 validation sentences: see the README for the measured time;
+    class: distilbert-base-uncased with LoRA, 2,000 SST-2 sentences, 100 steps of 16, and
+           flan-t5-small on 200 validation sentences: see the README for the measured time;
            2 GB RAM, 0.6 GB download
     full:  the same models on all of SST-2 (67,349 sentences) with --max-steps 2000: a GPU
 Writes results.json, journey.png, adapter/ and merged/ (each with its README.md card) under
@@ -45,7 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "3_FineTuning"))  #
 from coursekit import cli  # noqa: E402  (light: no torch import before --help)
 
 LABELS = ["negative", "positive"]
-TEST_ROWS = {"tiny": 200, "class": 400, "full": None}  # SST-2's validation split is the test
+STEPS = {"tiny": 150, "class": 100, "full": 2000}  # class: 100 x 16 = 1,600 sentences, once
+TEST_ROWS = {"tiny": 200, "class": 200, "full": None}  # SST-2's validation split is the test
 #                                                       set: its own test split has no labels
 MAX_LENGTH = 64  # SST-2 sentences are short: 64 tokens cover 99% of the validation sentences
 LORA_RANK = 8  # the rank of LoRA's update B @ A on the query and value projections
@@ -61,7 +62,10 @@ EXAMPLES = ["i loved this course , it was great and the teacher was helpful .", 
 
 
 def parse_args(argv):
-    parser = cli.make_parser(__doc__, script=__file__, max_steps=150, max_samples="profile")
+    parser = cli.make_parser(__doc__, script=__file__, max_samples="profile")
+    parser.add_argument("--max-steps", type=cli.positive_int, default=None,
+                        help="LoRA training steps (default: " + ", ".join(
+                            f"{p} {n}" for p, n in STEPS.items()) + ")")
     parser.add_argument("--no-ui", action="store_true",
                         help="stop after the pipeline, without the app (CI, scripted runs)")
     parser.add_argument("--host", default="127.0.0.1",
@@ -71,7 +75,10 @@ def parse_args(argv):
                         help="the app's port (default: %(default)s)")
     parser.add_argument("--share", action="store_true",
                         help="ask Gradio for a public *.gradio.live link (off by default)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.max_steps is None and args.profile in STEPS:
+        args.max_steps = STEPS[args.profile]
+    return args
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -91,8 +98,10 @@ def load_reviews(args) -> dict:
     from evaluation import text_and_labels
 
     train = hub.load_dataset_for("sentiment", args.profile, "train", args.max_samples, args.seed)
-    test = hub.load_dataset_for("sentiment", args.profile, "validation",
-                                TEST_ROWS[args.profile], args.seed)
+    test_rows = TEST_ROWS[args.profile]  # --max-samples caps the test slice too (None: all)
+    if args.max_samples:
+        test_rows = min(test_rows or args.max_samples, args.max_samples)
+    test = hub.load_dataset_for("sentiment", args.profile, "validation", test_rows, args.seed)
     (train_texts, train_labels), (texts, labels) = text_and_labels(train), text_and_labels(test)
     for name, rows in (("train", train_labels), ("test", labels)):
         if len(set(rows)) < 2:
@@ -166,7 +175,8 @@ def fine_tune_with_lora(args, model, tokenizer, train, device) -> tuple:
     training = TrainingArguments(
         output_dir=str(args.output_dir / "checkpoints"), max_steps=args.max_steps,
         learning_rate=lr, warmup_steps=0.1, per_device_train_batch_size=BATCH_SIZE,
-        logging_steps=LOG_EVERY, save_strategy="no", report_to="none", seed=args.seed,
+        logging_steps=min(LOG_EVERY, args.max_steps), logging_first_step=True,
+        save_strategy="no", report_to="none", seed=args.seed,
         use_cpu=device.type == "cpu", dataloader_num_workers=0,
         **devices.trainer_precision(device))
     trainer = Trainer(model=model, args=training, train_dataset=train,
