@@ -38,6 +38,8 @@ CLASS_RUNS = {
     "Day3/3_FineTuning/finetune_strategies_overview.py": ["--max-steps", "2",
                                                           "--max-samples", "32"],
     "Day3/3_FineTuning/distilbert_finetuning.py": ["--max-steps", "2", "--max-samples", "32"],
+    "Day3/4_WrapUpAndDemo/journey_demo.py": ["--no-ui", "--max-steps", "2", "--max-samples",
+                                             "32"],
 }
 OFFLINE_NOW = {"HF_HUB_OFFLINE": "", "HF_DATASETS_OFFLINE": "", "TRANSFORMERS_OFFLINE": ""}
 
@@ -209,3 +211,15 @@ def test_distilbert_multi_task_shares_one_real_encoder(class_cache, tmp_path_fac
     two_models, shared = rows["single-task x2"][4], rows["multi-task (proportional)"][4]
     assert two_models > 2 * 66_000_000 and shared < 68_000_000
     assert run["comparison"]["parameters_saved"] > 0.49
+
+
+def test_journey_demo_adapts_the_real_distilbert_with_under_2_percent(class_cache,
+                                                                      tmp_path_factory):
+    run = results_of("Day3/4_WrapUpAndDemo/journey_demo.py", class_cache, tmp_path_factory)
+    assert (run["model"], run["model_source"]) == ("distilbert/distilbert-base-uncased", "cache")
+    assert run["instruction_model"] == "google/flan-t5-small"
+    assert run["training"]["total"] > 66_000_000
+    assert run["training"]["trainable"] / run["training"]["total"] < 0.02  # 1.1 %: q, v, head
+    adapter = json.loads((Path(run["folders"]["adapter"]) / "adapter_config.json").read_text())
+    assert adapter["base_model_name_or_path"] == "distilbert/distilbert-base-uncased"
+    assert all(check["same_labels"] for check in run["reload"].values())
