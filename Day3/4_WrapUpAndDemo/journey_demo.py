@@ -280,9 +280,11 @@ def plot_journey(output_dir: Path, scores: dict, chance: float, losses: list) ->
     bars = right.bar(names, [scores[n]["accuracy"] for n in names],
                      color=["#999999", "#DD8452", "#4C72B0"])
     right.bar_label(bars, fmt="%.3f")
-    right.axhline(chance, color="black", linestyle="--", linewidth=1)
-    right.text(len(names) - 0.5, chance, f"chance {chance:.2f}", va="bottom", ha="right")
-    right.set(title="Accuracy on the same test reviews", ylabel="accuracy", ylim=(0, 1.05))
+    right.axhline(chance, color="black", linestyle="--", linewidth=1,
+                  label=f"chance ({chance:.2f}: always the majority class)")
+    right.legend(loc="upper left", frameon=False)
+    right.set(title="Accuracy on the same test reviews", ylabel="accuracy", ylim=(0, 1.2),
+              yticks=[0, 0.2, 0.4, 0.6, 0.8, 1.0])
     return report.save_figure(fig, output_dir, "journey")
 
 
