@@ -251,7 +251,8 @@ def compare_before_after(args, model, tokenizer, flan, data: dict, params: dict)
     answers = ask_flan_t5(flan, texts)
     flan_labels = [LABELS.index(a) if a in LABELS else 1 - y for a, y in zip(answers, labels)]
     scores["Flan-T5 zero-shot"] = classification_scores(flan_labels, labels)  # off-label: wrong
-    tuned = predict_probabilities(model, tokenizer, texts).argmax(-1).tolist()
+    tuned_probabilities = predict_probabilities(model, tokenizer, texts)
+    tuned = tuned_probabilities.argmax(-1).tolist()
     scores["LoRA fine-tuned"] = classification_scores(tuned, labels)
     trainable = {"base (new head)": 0, "Flan-T5 zero-shot": 0,
                  "LoRA fine-tuned": params["trainable"]}
@@ -259,6 +260,10 @@ def compare_before_after(args, model, tokenizer, flan, data: dict, params: dict)
                  f"{data['chance']:.3f})", ["model", "accuracy", "macro-F1", "weights trained"],
                  [[name, s["accuracy"], s["macro_f1"], trainable[name]]
                   for name, s in scores.items()])
+    wrong = [i for i, (guess, truth) in enumerate(zip(tuned, labels)) if guess != truth][:3]
+    report.table("Where LoRA is wrong (the first 3): show one when you present",
+                 ["review", "truth", "P(positive)"],
+                 [[texts[i], LABELS[labels[i]], float(tuned_probabilities[i, 1])] for i in wrong])
     off_label = sum(a not in LABELS for a in answers)
     report.note(f"Flan-T5 answered outside negative/positive {off_label} times (counted "
                 f"wrong); one review is worth {1 / len(texts):.4f} of accuracy")
