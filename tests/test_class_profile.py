@@ -40,6 +40,8 @@ CLASS_RUNS = {
     "Day3/3_FineTuning/distilbert_finetuning.py": ["--max-steps", "2", "--max-samples", "32"],
     "Day3/4_WrapUpAndDemo/journey_demo.py": ["--no-ui", "--max-steps", "2", "--max-samples",
                                              "32"],
+    "Day3/4_WrapUpAndDemo/final_exercise.py": ["--solution", "--max-steps", "8",
+                                               "--max-samples", "64"],
 }
 OFFLINE_NOW = {"HF_HUB_OFFLINE": "", "HF_DATASETS_OFFLINE": "", "TRANSFORMERS_OFFLINE": ""}
 

@@ -14,7 +14,9 @@ taught it. The rest (loading, the baseline, the tables, the plot) is given.
     5 compare with the baseline: gains, noise margin, verdict       distilbert_finetuning 3.5
 Each run first checks your five functions against known answers on small inputs (in
 exercise_checker.py) and prints PASS or FAIL with a hint per part; once all five pass, it runs
-the project with them and says whether LoRA beat the baseline (exit status 0 if so, else 1).
+the project with them and says whether LoRA beat the baseline by more than the noise. Exit
+status: 0 once all five parts pass (whatever the verdict: a gain within the noise is a result,
+not a bug), 1 while any fails.
 
 Run:
     python Day3/4_WrapUpAndDemo/final_exercise.py --profile tiny --check      # offline, seconds
@@ -49,7 +51,7 @@ RECIPES = {  # per profile: reviews to train on and to test on, steps of BATCH_S
     "tiny": dict(train=400, test=200, steps=60, learning_rate=1e-2, max_length=64),
     "class": dict(train=2000, test=400, steps=100, learning_rate=5e-4, max_length=128),
     "full": dict(train=50_000, test=5000, steps=2000, learning_rate=2e-4, max_length=256),
-}  # tiny: a 64-wide model trained from scratch takes large steps; 1e-3 reached only 0.8
+}  # tiny: a 64-wide model trained from scratch takes large steps (3e-3: 0.75-0.89, seeds 0-2)
 LORA_RANK = 8  # rank of the update B @ A: 8 is the usual start; try 2 or 16 (4.1)
 BATCH_SIZE = 16
 WARMUP = 0.1  # the first 10% of the steps at a rising learning rate
@@ -191,16 +193,17 @@ def load_sentiment_model(args, device) -> dict:
     """The baseline: a sentiment classifier fine-tuned on SST-2, and its recipe."""
     import models
     from coursekit import hub, report
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     choice = hub.resolve_model("sentiment", args.profile, args.model)
-    tokenizer = AutoTokenizer.from_pretrained(choice.path)
-    with models.quiet_load_report():
-        model = AutoModelForSequenceClassification.from_pretrained(choice.path).to(device)
-    labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    config = AutoConfig.from_pretrained(choice.path)  # refuse a wrong model before loading it
+    labels = [config.id2label[i] for i in range(config.num_labels)]
     if len(labels) != 2:  # Yelp polarity and SST-2 both say 0 negative, 1 positive
         raise cli.UsageError(f"model {choice.name!r} has {len(labels)} labels {labels}; this "
                              f"project needs a 2-class sentiment model (0 negative, 1 positive)")
+    tokenizer = AutoTokenizer.from_pretrained(choice.path)
+    with models.quiet_load_report():
+        model = AutoModelForSequenceClassification.from_pretrained(choice.path).to(device)
     profile = "tiny" if choice.source == "tiny" else args.profile  # offline fallback: tiny
     recipe = dict(RECIPES[profile])
     recipe["train"] = args.max_samples or recipe["train"]
@@ -342,7 +345,7 @@ def fine_tune(args, device, setup: dict, model, data: dict, parts) -> dict:
 
 # ---------------------------------------------------------------- 4.2 results
 def present_results(args, setup: dict, data: dict, runs: dict, parts) -> dict:
-    """4.2 One table (quality, parameters, time), the verdict, examples, a plot."""
+    """4.2 One table (quality, parameters, time), the verdict, and a plot."""
     from coursekit import report
     from evaluation import plot_grouped_bars
 
@@ -368,8 +371,7 @@ def present_results(args, setup: dict, data: dict, runs: dict, parts) -> dict:
                       ["baseline", "LoRA"], args.output_dir, "final_comparison",
                       "The SST-2 model on a new domain: as it is, and adapted with LoRA",
                       "score on the test reviews")
-    return {**{k: v.item() if hasattr(v, "item") else v for k, v in comparison.items()},
-            "examples": changed_answers(setup, data, runs)}
+    return {k: v.item() if hasattr(v, "item") else v for k, v in comparison.items()}
 
 
 def changed_answers(setup: dict, data: dict, runs: dict) -> list[dict]:
@@ -397,7 +399,9 @@ def save_adapter(args, model, total: int) -> float:
     from evaluation import folder_mb
 
     folder = args.output_dir / "adapter"
-    model.save_pretrained(folder)  # adapter_model.safetensors + adapter_config.json
+    # adapter_model.safetensors + adapter_config.json; the embeddings were not trained, so
+    # peft need not look up the base model's vocabulary size (a Hub call) to decide
+    model.save_pretrained(folder, save_embedding_layers=False)
     size = folder_mb(folder)
     report.note(f"adapter saved to {folder}: {size:.2f} MB (the whole model in fp32: "
                 f"{4 * total / 2**20:.2f} MB)")
@@ -424,6 +428,7 @@ def run_project(args, device, parts) -> dict:
                     "train_seconds": training["train_seconds"]}
     report.section("4.2", "Results: quality, parameters, time, and the verdict (part 5)")
     comparison = present_results(args, setup, data, runs, parts)
+    examples = changed_answers(setup, data, runs)
     return {"model": {"name": setup["choice"].name, "source": setup["choice"].source},
             "data": {"train": len(data["train"]), "test": len(data["test"]),
                      "pool_repeats": data["pool_repeats"]},
@@ -431,7 +436,7 @@ def run_project(args, device, parts) -> dict:
             "adapter_mb": save_adapter(args, model, lora["total"]),
             "baseline": {k: v for k, v in runs["baseline"].items() if k != "predictions"},
             "adapted": {k: v for k, v in runs["lora"].items() if k != "predictions"},
-            "comparison": comparison}
+            "comparison": comparison, "examples": examples}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -448,18 +453,18 @@ def main(argv: list[str] | None = None) -> dict:
         whose = "the reference solution" if args.solution else "your parts"
         report.section("4.1", f"Check {whose} (exercise_checker.py)")
         checked = exercise_checker.grade(parts)
-        results = {"profile": args.profile, "mode": "solution" if args.solution else "check",
-                   "seed": args.seed, "check": checked, "passed": False}
         failed = [row["part"] for row in checked if not row["passed"]]
+        results = {"profile": args.profile, "mode": "solution" if args.solution else "check",
+                   "seed": args.seed, "check": checked, "passed": not failed}
         if failed:
             report.note(f"part(s) {', '.join(map(str, failed))} to do: follow the hints, run "
                         f"again; the project runs once all five pass")
         else:
             results.update(run_project(args, device, parts))
-            results["passed"] = bool(results["comparison"]["beats_baseline"])
             report.note("project done: compare your table with your neighbours' (same seed, "
-                        "same numbers)" if results["passed"] else "LoRA did not beat the "
-                        "baseline: try more steps or another learning rate (4.1)")
+                        "same numbers)" if results["comparison"]["beats_baseline"] else
+                        "all parts pass, but the gain is within the noise: try more steps, "
+                        "another learning rate or rank (4.1), or more test reviews")
         report.write_results(args.output_dir, results)
     return results
 
