@@ -171,6 +171,7 @@ def start(args, title: str, needs_hub: bool | None = None):
         args.max_samples = DEFAULT_SAMPLES[args.profile]
     dev = device.pick_device(args.device)
     device.seed_everything(args.seed)
+    report.RUN.update(profile=args.profile, device=str(dev), seed=args.seed)  # -> results.json
     report.title(title, f"profile {args.profile} | device {device.describe(dev)} | "
                         f"seed {args.seed} | output {args.output_dir}")
     # Decide online/offline now, before any Hub call, and say so at once if offline.

@@ -58,9 +58,33 @@ def table(heading: str, columns: list[str], rows: list[list]) -> None:
     console.print(tab)
 
 
+# Filled by cli.start: the run's profile, device and seed, written beside every results.json.
+RUN: dict = {}
+
+
+def run_info() -> dict:
+    """What makes two runs comparable: profile, device, seed, library versions, date (UTC)."""
+    import datetime
+    import importlib.metadata as metadata
+    import platform
+
+    versions = {"python": platform.python_version()}
+    for name in ("torch", "transformers", "peft", "datasets", "trl"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return {**RUN, "versions": versions, "date": date}
+
+
 def write_results(output_dir: Path, results: dict) -> Path:
-    """Write the dict a script's main() returns as output_dir/results.json."""
+    """Write the dict a script's main() returns as output_dir/results.json.
+
+    `results` gains a "run_info" key first (run_info()), so that 4.1 can compare runs.
+    """
     path = Path(output_dir) / "results.json"
+    results["run_info"] = {**run_info(), **results.get("run_info", {})}
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     note(f"results written to {path}")
     return path
