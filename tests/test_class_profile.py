@@ -1,28 +1,24 @@
 """The class profile, proven on stand-ins: the real architectures at real size, real schemas.
 
-Once per session: build the stand-in Hub (standin_hub.py: every class model from its real
-config with random weights, every dataset in its real layout), serve it on 127.0.0.1, run
-`python -m coursekit prefetch --profile class` against it (the real download code), and stop
-the server. Then each script runs `--profile class` as an instructor would: HF_ENDPOINT still
-names the closed port and HF_HUB_OFFLINE is unset, so the script must decide it is offline
-within seconds and load everything from the cache prefetch filled, with no fallback to tiny.
-Steps and samples are capped so that all runs take minutes on 2 cores; the shapes, the
-plumbing and the real sizes are what these runs prove (tiny proves the lessons' claims).
+Once per session (standin_runs.py, shared with test_full_profile.py): build the stand-in Hub
+(standin_hub.py: every class model from its real config with random weights, every dataset in
+its real layout), serve it on 127.0.0.1, run `python -m coursekit prefetch --profile class`
+against it (the real download code), and stop the server. Then each script runs `--profile
+class` as an instructor would: HF_ENDPOINT still names the closed port and HF_HUB_OFFLINE is
+unset, so the script must decide it is offline within seconds and load everything from the
+cache prefetch filled, with no fallback to tiny. Steps and samples are capped so that all runs
+take minutes on 2 cores; the shapes, the plumbing and the real sizes are what these runs prove
+(tiny proves the lessons' claims).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import standin_hub
+import standin_runs
 from coursekit import profiles
-from helpers import ROOT, run_cli
 
 # script -> the flags that cap its work (steps, samples) on 2 cores
 CLASS_RUNS = {
@@ -42,53 +38,20 @@ CLASS_RUNS = {
                                              "32"],
     "Day3/4_WrapUpAndDemo/final_exercise.py": ["--solution", "--max-steps", "8",
                                                "--max-samples", "64"],
+    "Day3/4_WrapUpAndDemo/course_summary.py": ["--dpo-steps", "2", "--requests", "3",
+                                               "--max-samples", "16"],
 }
-OFFLINE_NOW = {"HF_HUB_OFFLINE": "", "HF_DATASETS_OFFLINE": "", "TRANSFORMERS_OFFLINE": ""}
-
-
-def standin_root(tmp_path_factory) -> Path:
-    """Where the stand-in repositories live: $DAY3_TEST_STANDIN_DIR keeps them between runs."""
-    kept = os.environ.get("DAY3_TEST_STANDIN_DIR")
-    return Path(kept) if kept else tmp_path_factory.mktemp("standin-hub")
 
 
 @pytest.fixture(scope="session")
 def class_cache(tmp_path_factory) -> dict:
     """Build and serve the stand-in Hub, prefetch the class profile from it, stop it."""
-    root = standin_root(tmp_path_factory)
-    built = standin_hub.build(root, "class")
-    home = tmp_path_factory.mktemp("class-hf-home")
-    env = dict(os.environ, **OFFLINE_NOW, HF_HOME=str(home))
-    with standin_hub.serving(root / "class", tmp_path_factory.mktemp("olah")) as endpoint:
-        start = time.perf_counter()
-        prefetch = subprocess.run([sys.executable, "-m", "coursekit", "prefetch", "--profile",
-                                   "class"], cwd=ROOT / "Day3", env=dict(env, HF_ENDPOINT=endpoint),
-                                  capture_output=True, text=True, timeout=900)
-        seconds = time.perf_counter() - start
-    assert prefetch.returncode == 0, prefetch.stdout[-3000:] + prefetch.stderr[-3000:]
-    return {"env": {**OFFLINE_NOW, "HF_HOME": str(home), "HF_ENDPOINT": endpoint},
-            "built": built, "prefetch": prefetch, "prefetch_seconds": seconds}
+    return standin_runs.prefetched_cache("class", tmp_path_factory)
 
 
-_runs: dict[str, tuple] = {}
-
-
-def class_run(script: str, class_cache, tmp_path_factory) -> tuple:
-    """Run a script's class profile once per session: (process, results, resolved, seconds)."""
-    if script not in _runs:
-        out = tmp_path_factory.mktemp(Path(script).stem)
-        log = out / "resolved.tsv"
-        start = time.perf_counter()
-        result = run_cli(script, "--profile", "class", "--output-dir", str(out / "run"),
-                         *CLASS_RUNS[script], timeout=900,
-                         env=dict(class_cache["env"], DAY3_RESOLVE_LOG=str(log)))
-        seconds = time.perf_counter() - start
-        results_file = out / "run" / "results.json"
-        results = json.loads(results_file.read_text()) if results_file.exists() else None
-        resolved = [line.split("\t") for line in log.read_text().splitlines()] \
-            if log.exists() else []
-        _runs[script] = (result, results, resolved, seconds)
-    return _runs[script]
+def class_run(script: str, class_cache, tmp_path_factory) -> standin_runs.Run:
+    """Run a script's class profile once per session, capped by CLASS_RUNS."""
+    return standin_runs.profile_run(script, CLASS_RUNS[script], class_cache, tmp_path_factory)
 
 
 def test_prefetch_fetched_every_model_and_dataset(class_cache):
@@ -102,23 +65,13 @@ def test_prefetch_fetched_every_model_and_dataset(class_cache):
 
 @pytest.mark.parametrize("script", list(CLASS_RUNS))
 def test_class_run_uses_the_prefetched_cache(script, class_cache, tmp_path_factory):
-    result, results, resolved, _ = class_run(script, class_cache, tmp_path_factory)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert results is not None, "no results.json"
-    assert "offline fallback" not in result.stdout  # that would mean tiny models or data
-    assert "Traceback" not in result.stderr
-    prefetched = set(profiles.hub_models("class")) | {
-        spec.hub_id for spec in profiles.DATASETS.values()}
-    for kind, wanted, source in resolved:
-        assert source in ("cache", "package"), (kind, wanted, source)
-        assert wanted in prefetched, f"{wanted} is used but prefetch does not download it"
+    standin_runs.check_ran_from_the_cache(class_run(script, class_cache, tmp_path_factory),
+                                          "class")
 
 
 def results_of(script: str, class_cache, tmp_path_factory) -> dict:
     """The results.json of a script's class run (the run itself is checked above)."""
-    result, results, _, _ = class_run(script, class_cache, tmp_path_factory)
-    assert result.returncode == 0 and results, result.stderr[-3000:]
-    return results
+    return standin_runs.results_of(class_run(script, class_cache, tmp_path_factory))
 
 
 # What each class run shows that only the real shapes decide (the numbers are the public

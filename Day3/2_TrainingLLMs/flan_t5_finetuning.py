@@ -43,13 +43,15 @@ from coursekit import cli, model_facts  # noqa: E402  (light: no torch before --
 RECIPES = {  # per profile; the tiny numbers were measured on seeds 0, 1, 2 and 42
     "tiny": dict(train_examples=1000, test_examples=100, probe_examples=50, max_steps=80,
                  batch_size=16, accumulation=1, learning_rate=2e-3,  # a tiny model takes a
-                 source_tokens=128, target_tokens=32),              # large lr without harm
+                 source_tokens=128, target_tokens=32,              # large lr without harm
+                 strategies="full,replay,low-lr,lora"),
     "class": dict(train_examples=1000, test_examples=50, probe_examples=30, max_steps=60,
                   batch_size=4, accumulation=2, learning_rate=5e-4,  # 4 x 2: less memory
-                  source_tokens=384, target_tokens=64),  # most dialogsum dialogues fit
+                  source_tokens=384, target_tokens=64,  # most dialogsum dialogues fit
+                  strategies="full,replay,low-lr,lora"),
     "full": dict(train_examples=None, test_examples=500, probe_examples=200, max_steps=1500,
                  batch_size=16, accumulation=2, learning_rate=3e-4,
-                 source_tokens=512, target_tokens=96),
+                 source_tokens=512, target_tokens=96, strategies="full,replay,low-lr,lora"),
 }
 PROBE_TASKS = ("sentiment", "translation", "qa")  # skills the base model already has
 STRATEGIES = {  # name -> what changes compared with plain full fine-tuning
@@ -58,7 +60,6 @@ STRATEGIES = {  # name -> what changes compared with plain full fine-tuning
     "low-lr": "all weights, a 5x lower learning rate",
     "lora": "base frozen, low-rank adapters on attention trained",
 }
-DEFAULT_STRATEGIES = "full,replay,low-lr,lora"
 REPLAY_FRACTION = 0.2  # share of the training examples replayed from old tasks (measured)
 LOW_LR_FACTOR = 0.2  # low-lr trains at learning_rate * 0.2
 LORA = dict(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q", "k", "v", "o"])
@@ -214,13 +215,14 @@ def evaluate_model(model, tokenizer, test_rows: list, probes: dict, recipe: dict
     from coursekit import metrics
 
     predictions = generate(model, tokenizer, [r["prompt"] for r in test_rows],
-                           recipe["target_tokens"])
+                           recipe["new_tokens"])
     # Max over a dialogue's references (evaluate's rouge does the same): a summary is as good as
     # the annotator it agrees with most; averaging would punish a valid wording of the same facts.
     rouge = metrics.rouge(predictions, [r["references"] for r in test_rows])
     probe, samples = {}, {"summarization": predictions[0]}
     for task, rows in probes.items():
-        outputs = generate(model, tokenizer, [r["prompt"] for r in rows], 32)
+        outputs = generate(model, tokenizer, [r["prompt"] for r in rows],
+                           min(32, recipe["new_tokens"]))
         probe[task] = metrics.exact_match(outputs, [r["target"] for r in rows])
         samples[task] = outputs[0]
     return {"target_rougeL": rouge["rougeL"], "target_rouge1": rouge["rouge1"],
@@ -430,6 +432,7 @@ def record_run(args, choice, strategies: list[str]) -> dict:
     """Write (or, with --resume, check) the settings this output folder's checkpoints belong to."""
     settings = {"profile": args.profile, "model": choice.wanted, "seed": args.seed,
                 "strategies": strategies, "max_steps": args.max_steps,
+                "batch_size": args.batch_size,
                 "learning_rate": args.learning_rate, "replay_fraction": args.replay_fraction}
     path = args.output_dir / RUN_FILE
     if args.resume:
@@ -454,14 +457,19 @@ def record_run(args, choice, strategies: list[str]) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = cli.make_parser(__doc__, script=__file__)
     parser.add_argument("--strategies", type=cli.comma_list(list(STRATEGIES), "strategy"),
-                        default=DEFAULT_STRATEGIES,  # argparse passes a text default to type
-                        help=f"comma-separated, from {', '.join(STRATEGIES)} "
-                             f"(default: {DEFAULT_STRATEGIES})")
+                        help=f"comma-separated, from {', '.join(STRATEGIES)} (default: "
+                             f"{RECIPES['class']['strategies']})")
     parser.add_argument("--max-steps", type=cli.positive_int, default=None,
                         help="training steps per strategy (default: tiny 80, class 60)")
     parser.add_argument("--max-samples", type=cli.positive_int, default=None,
                         help="test dialogues, and probe examples per task (default: tiny "
                              "100 and 50, class 50 and 30)")
+    parser.add_argument("--batch-size", type=cli.positive_int, default=None,
+                        help="examples per forward pass (default: tiny 16, class 4, full 16; "
+                             "class and full add up the gradients of 2 per step)")
+    parser.add_argument("--max-new-tokens", type=cli.positive_int, default=None,
+                        help="cap on the tokens generated per answer when evaluating "
+                             "(default: the recipe's summary length, class 64)")
     parser.add_argument("--learning-rate", type=cli.positive_float,
                         help="full fine-tuning's learning rate (default: tiny 2e-3, class 5e-4)")
     parser.add_argument("--replay-fraction", default=REPLAY_FRACTION,
@@ -487,6 +495,9 @@ def main(argv: list[str] | None = None) -> dict:
         if args.max_samples:  # fewer evaluation examples: quicker, noisier numbers
             recipe = dict(recipe, test_examples=min(args.max_samples, recipe["test_examples"]),
                           probe_examples=min(args.max_samples, recipe["probe_examples"]))
+        recipe = dict(recipe, batch_size=args.batch_size or recipe["batch_size"],
+                      new_tokens=min(args.max_new_tokens or 999, recipe["target_tokens"]))
+        args.strategies = args.strategies or recipe["strategies"].split(",")
         args.max_steps = args.max_steps or recipe["max_steps"]
         args.learning_rate = args.learning_rate or recipe["learning_rate"]
         config = check_seq2seq(choice)
