@@ -38,8 +38,6 @@ CLASS_RUNS = {
                                              "32"],
     "Day3/4_WrapUpAndDemo/final_exercise.py": ["--solution", "--max-steps", "8",
                                                "--max-samples", "64"],
-    "Day3/4_WrapUpAndDemo/course_summary.py": ["--dpo-steps", "2", "--requests", "3",
-                                               "--max-samples", "16"],
 }
 
 

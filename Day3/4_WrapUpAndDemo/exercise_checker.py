@@ -42,6 +42,7 @@ def expect_type(value, kind, expected: str) -> None:
 
 
 def close(a, b, tolerance: float = 1e-3) -> bool:
+    """a and b are numbers within `tolerance` of each other (False for anything else)."""
     try:
         return abs(float(a) - float(b)) <= tolerance
     except (TypeError, ValueError):
@@ -49,6 +50,9 @@ def close(a, b, tolerance: float = 1e-3) -> bool:
 
 
 # ---------------------------------------------------------------- small known inputs
+TOY_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "good", "bad"] + [f"w{i}" for i in range(12)]
+
+
 def micro_classifier(seed: int = 0):
     """A 2-block DistilBERT sentiment classifier with 32-wide random weights (milliseconds).
 
@@ -66,9 +70,6 @@ def micro_classifier(seed: int = 0):
                               id2label={0: "NEGATIVE", 1: "POSITIVE"},
                               label2id={"NEGATIVE": 0, "POSITIVE": 1})
     return DistilBertForSequenceClassification(config).eval()
-
-
-TOY_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "good", "bad"] + [f"w{i}" for i in range(12)]
 
 
 def toy_tokenizer():
@@ -389,7 +390,7 @@ def grade(parts) -> list[dict]:
     from coursekit import report
 
     rows = [grade_part(part, parts) for part in PARTS]
-    report.table("Your parts, checked against known answers on small inputs",
+    report.table("The five parts, checked",
                  ["part", "function", "result", "hint"],
                  [[r["part"], r["function"], "PASS" if r["passed"] else "FAIL",
                    r["hint"] or "-"] for r in rows])

@@ -285,8 +285,8 @@ def prepare_new_domain(args, setup: dict, parts) -> dict:
 
 
 # ---------------------------------------------------------------- 4.1.2 the baseline
-def evaluate(model, setup: dict, test, parts) -> dict:
-    """Predict every test review (timed) and score the predictions with your part 2."""
+def evaluate(model, setup: dict, test, parts) -> tuple[dict, list[int]]:
+    """Predict every test review (timed), score the predictions with your part 2."""
     import models
     from evaluation import predict_labels
 
@@ -299,7 +299,7 @@ def evaluate(model, setup: dict, test, parts) -> dict:
     params = models.parameter_report(model)
     return {"accuracy": float(scores["accuracy"]), "macro_f1": float(scores["macro_f1"]),
             "trainable": params["trainable"], "total": params["total"],
-            "predict_seconds": round(seconds, 2), "predictions": predictions}
+            "predict_seconds": round(seconds, 2)}, predictions
 
 
 # ---------------------------------------------------------------- 4.1.3 LoRA
@@ -362,45 +362,41 @@ def fine_tune(args, device, setup: dict, model, data: dict, parts) -> dict:
 
 
 # ---------------------------------------------------------------- 4.2 results
-def present_results(args, setup: dict, data: dict, runs: dict, parts) -> dict:
+def present_results(args, runs: dict, test_size: int, parts) -> dict:
     """4.2 One table (quality, parameters, time), the verdict, and a plot."""
     from coursekit import report
     from evaluation import plot_grouped_bars
 
-    public = {name: {k: v for k, v in run.items() if k != "predictions"}
-              for name, run in runs.items()}
-    comparison = parts.compare_with_baseline(public["baseline"], public["lora"],
-                                             len(data["test"]))  # part 5
+    comparison = parts.compare_with_baseline(runs["baseline"], runs["lora"], test_size)  # part 5
     report.table("Baseline vs LoRA on the new domain's test reviews (part 5)",
                  ["model", "accuracy", "macro-F1", "trainable params", "trainable %",
                   "train time s", "predict time s"],
                  [[name, run["accuracy"], run["macro_f1"], run["trainable"],
                    f"{100 * run['trainable'] / run['total']:.2f}", run["train_seconds"],
                    run["predict_seconds"]] for name, run in
-                  (("baseline: SST-2 model as is", public["baseline"]),
-                   ("+ LoRA, new domain", public["lora"]))])
+                  (("baseline: SST-2 model as is", runs["baseline"]),
+                   ("+ LoRA, new domain", runs["lora"]))])
     verdict = "beats" if comparison["beats_baseline"] else "does NOT beat"
     report.note(f"LoRA {verdict} the baseline: accuracy {comparison['accuracy_gain']:+.3f} "
-                f"(margin of noise on {len(data['test'])} reviews: {comparison['margin']:.3f}),"
+                f"(margin of noise on {test_size} reviews: {comparison['margin']:.3f}),"
                 f" macro-F1 {comparison['macro_f1_gain']:+.3f}, training "
                 f"{comparison['trainable_percent']:.2f} % of the parameters")
-    plot_grouped_bars({"accuracy": [public["baseline"]["accuracy"], public["lora"]["accuracy"]],
-                       "macro-F1": [public["baseline"]["macro_f1"], public["lora"]["macro_f1"]]},
+    plot_grouped_bars({"accuracy": [runs["baseline"]["accuracy"], runs["lora"]["accuracy"]],
+                       "macro-F1": [runs["baseline"]["macro_f1"], runs["lora"]["macro_f1"]]},
                       ["baseline", "LoRA"], args.output_dir, "final_comparison",
                       "The SST-2 model on a new domain: as it is, and adapted with LoRA",
                       "score on the test reviews")
     return {k: v.item() if hasattr(v, "item") else v for k, v in comparison.items()}
 
 
-def changed_answers(setup: dict, data: dict, runs: dict) -> list[dict]:
+def changed_answers(setup: dict, test, said: dict) -> list[dict]:
     """4.2 Model behaviour: test reviews whose answer LoRA changed, right and wrong ones."""
     from coursekit import report
 
     names = setup["labels"]
     changed = [{"text": text, "truth": names[y], "baseline": names[b], "lora": names[a]}
-               for text, y, b, a in zip(data["test"]["text"], data["test"]["label"],
-                                        runs["baseline"]["predictions"],
-                                        runs["lora"]["predictions"]) if a != b]
+               for text, y, b, a in zip(test["text"], test["label"], said["baseline"],
+                                        said["lora"]) if a != b]
     fixed = [row for row in changed if row["lora"] == row["truth"]]
     broken = [row for row in changed if row["lora"] != row["truth"]]
     shown = fixed[:EXAMPLES_SHOWN - min(1, len(broken))] + broken[:1]
@@ -411,7 +407,7 @@ def changed_answers(setup: dict, data: dict, runs: dict) -> list[dict]:
     return shown
 
 
-def save_adapter(args, model, total: int) -> float:
+def save_adapter(args, model, base_parameters: int) -> float:
     """What you would ship: the LoRA weights and the head, not the whole model (MB)."""
     from coursekit import report
     from evaluation import folder_mb
@@ -422,7 +418,7 @@ def save_adapter(args, model, total: int) -> float:
     model.save_pretrained(folder, save_embedding_layers=False)
     size = folder_mb(folder)
     report.note(f"adapter saved to {folder}: {size:.2f} MB (the whole model in fp32: "
-                f"{4 * total / 2**20:.2f} MB)")
+                f"{4 * base_parameters / 2**20:.2f} MB)")
     return round(size, 3)
 
 
@@ -430,11 +426,12 @@ def run_project(args, device, parts) -> dict:
     """The project, top to bottom, with the given five parts."""
     from coursekit import report
 
-    report.section("4.1.1", "The new domain: a balanced, leakage-free set of reviews (part 1)")
+    report.section("4.1.1", "The model, and a balanced, leakage-free set of new reviews (part 1)")
     setup = load_sentiment_model(args, device)
     data = prepare_new_domain(args, setup, parts)
-    report.section("4.1.2", "The baseline: the SST-2 model as it is (scored by part 2)")
-    runs = {"baseline": evaluate(setup["model"], setup, data["test"], parts)}
+    report.section("4.1.2", "The baseline: the SST-2 model as it is, on the new domain (part 2)")
+    runs, said = {}, {}  # scores and the predicted labels, per model
+    runs["baseline"], said["baseline"] = evaluate(setup["model"], setup, data["test"], parts)
     runs["baseline"].update(trainable=0, train_seconds=0.0)  # nothing trained
     report.note(f"baseline accuracy {runs['baseline']['accuracy']:.3f}, macro-F1 "
                 f"{runs['baseline']['macro_f1']:.3f} on {len(data['test'])} test reviews")
@@ -442,18 +439,17 @@ def run_project(args, device, parts) -> dict:
     model, lora = add_lora(args, setup, parts)
     report.section("4.1.4", "Fine-tune on the new domain (part 4)")
     training = fine_tune(args, device, setup, model, data, parts)
-    runs["lora"] = {**evaluate(model, setup, data["test"], parts),
-                    "train_seconds": training["train_seconds"]}
+    runs["lora"], said["lora"] = evaluate(model, setup, data["test"], parts)
+    runs["lora"]["train_seconds"] = training["train_seconds"]
     report.section("4.2", "Results: quality, parameters, time, and the verdict (part 5)")
-    comparison = present_results(args, setup, data, runs, parts)
-    examples = changed_answers(setup, data, runs)
+    comparison = present_results(args, runs, len(data["test"]), parts)
+    examples = changed_answers(setup, data["test"], said)
     return {"model": {"name": setup["choice"].name, "source": setup["choice"].source},
             "data": {"train": len(data["train"]), "test": len(data["test"]),
                      "pool_repeats": data["pool_repeats"]},
             "lora": lora, "training": training,
-            "adapter_mb": save_adapter(args, model, lora["total"]),
-            "baseline": {k: v for k, v in runs["baseline"].items() if k != "predictions"},
-            "adapted": {k: v for k, v in runs["lora"].items() if k != "predictions"},
+            "adapter_mb": save_adapter(args, model, lora["total"] - lora["trainable"]),
+            "baseline": runs["baseline"], "adapted": runs["lora"],
             "comparison": comparison, "examples": examples}
 
 
