@@ -170,6 +170,7 @@ def start(args, title: str, needs_hub: bool | None = None):
     if "max_samples" in vars(args) and args.max_samples is None:  # max_samples="profile"
         args.max_samples = DEFAULT_SAMPLES[args.profile]
     dev = device.pick_device(args.device)
+    device.one_thread_for_tiny_models(args.profile, dev)
     device.seed_everything(args.seed)
     report.RUN.update(profile=args.profile, device=str(dev), seed=args.seed)  # -> results.json
     report.title(title, f"profile {args.profile} | device {device.describe(dev)} | "
