@@ -370,7 +370,7 @@ def measure_setup(setup: Setup, run: dict) -> dict:
 
     return {"setup": setup.name, "what": setup.what, "status": "ran", "reason": None,
             "attention": model.config._attn_implementation,
-            "samples_per_s": round(run["batch_size"] / seconds, 2),
+            "samples_per_s": float(f"{run['batch_size'] / seconds:.3g}"),  # 0.025 too
             "step_ms": round(1000 * seconds, 3), "static_mib": round((live + grads) / MIB, 3),
             "peak_mib": mib(known and live + max(backward_peak, grads + update_peak)),
             # activations: what forward + backward hold beyond weights, gradients and states
@@ -420,7 +420,7 @@ def compare_setups(rows: list[dict], run: dict) -> None:
     if base["status"] != "ran":
         raise cli.UsageError(f"the fp32 baseline could not run ({base['reason']})")
     for row in (r for r in rows if r["status"] == "ran"):
-        row["speedup"] = round(row["samples_per_s"] / base["samples_per_s"], 3)
+        row["speedup"] = round(base["step_ms"] / row["step_ms"], 3)  # same batch per step
         row["loss_gap"] = (None if row["loss_after"] is None or base["loss_after"] is None
                            else round(abs(row["loss_after"] - base["loss_after"]), 6))
 
