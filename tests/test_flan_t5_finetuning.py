@@ -60,8 +60,8 @@ def test_the_class_path_takes_distinct_dialogues_from_the_dialogsum_test_split(m
     train_rows, test_rows = script.prepare_target_task(
         SimpleNamespace(profile="class", seed=42), recipe, tiny_data=False)
     assert asked == {"train": recipe["train_examples"], "test": None}  # the whole test split
-    assert len(test_rows) == recipe["test_examples"] == 50  # 50 dialogues (test[:50]: 17)
-    assert len({r["prompt"] for r in test_rows}) == 50
+    assert len(test_rows) == recipe["test_examples"] == 30  # 30 dialogues (test[:30]: 10)
+    assert len({r["prompt"] for r in test_rows}) == 30
     assert all(len(r["references"]) == 3 for r in test_rows)
     assert not {r["prompt"] for r in train_rows} & {r["prompt"] for r in test_rows}
 
