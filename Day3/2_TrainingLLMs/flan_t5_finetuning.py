@@ -20,15 +20,15 @@ Time and memory (2 CPU cores):
     tiny:  about 25 s (4 strategies x 80 steps) once the tiny zoo is cached; 1 GB RAM
     class: google/flan-t5-small on 1,000 knkarthick/dialogsum dialogues (256 source tokens),
            full fine-tuning and LoRA, 50 steps of 4 x 2 each; 30 test dialogues and 3 x 20 probes
-           scored before and after each. About 9 minutes on 2 CPU cores, computed from parts
-           measured on real-size stand-ins: 4.7 s a full step, 2.6 s a LoRA step, 0.5 s per
-           scored example, 90 a round; on 2 busy cores (load 3) the same parts took 46 s a full
-           step and 137 s a round. Real dialogues are longer (about 190 words, often cut at 256
-           tokens; the stand-ins' are 80 tokens): steps take longer. Real summaries stop before
-           the 64-token cap that random weights always reach: scoring is quicker. Replay and
-           low-lr add about 5 minutes each (--strategies full,replay,low-lr,lora). Published
-           runs move Flan-T5-small's ROUGE-L on DialogSum within 50 to 100 such steps: not
-           checked here (stand-ins have random weights). 2.3 GB RAM, 0.3 GB download
+           scored before and after each. Measured on 2 CPU cores (this run alone) with real-size
+           stand-ins: 4.5 minutes (2.4 s a full step with its checkpoints, 1.8 s a LoRA step,
+           15 to 19 s a round of scoring). Real dialogues are longer (about 190 words; the
+           stand-ins' 80 tokens) and a full step at the 256-token cap took 4.9 s, so expect 8 to
+           9 minutes; real summaries stop before the 64-token cap that random weights always
+           reach. On 2 busy cores (load 3): 46 s a full step, 137 s a round. Replay and low-lr
+           add about 4 minutes each (--strategies full,replay,low-lr,lora). Published runs move
+           Flan-T5-small's ROUGE-L on DialogSum within 50 to 100 such steps: not checked here
+           (stand-ins have random weights). 2.3 GB RAM, 0.3 GB download
     full:  google/flan-t5-base on all of dialogsum, 1,500 steps per strategy: for a GPU
 Writes results.json, target_vs_forgetting.png and checkpoints/ under --output-dir.
 """
@@ -54,7 +54,7 @@ RECIPES = {  # per profile; the tiny numbers were measured on seeds 0, 1, 2 and 
     "class": dict(train_examples=1000, test_examples=30, probe_examples=20, max_steps=50,
                   batch_size=4, accumulation=2, learning_rate=5e-4,  # 4 x 2: less memory
                   source_tokens=256, target_tokens=64,  # most dialogues; summaries fit 64
-                  strategies="full,lora"),  # 10 minutes on 2 CPU cores; the others: +5 each
+                  strategies="full,lora"),  # 8-9 minutes on 2 CPU cores; the others +4 each
     "full": dict(train_examples=None, test_examples=500, probe_examples=200, max_steps=1500,
                  batch_size=16, accumulation=2, learning_rate=3e-4,
                  source_tokens=512, target_tokens=96, strategies="full,replay,low-lr,lora"),

@@ -27,15 +27,15 @@ Time and memory:
     tiny:  about 35 s on 2 CPU cores (--mode compare; single 10 s) once the zoo is cached; 1 GB
     class: distilbert/distilbert-base-uncased, 2,000 SST-2 reviews and 200 AG News items to
            train, 80 steps of 16 per single-task run and 160 for one multi-task run (round-robin:
-           each task gets as many batches as alone; --strategies adds the other two, about 4
+           each task gets as many batches as alone; --strategies adds the other two, about 3
            minutes each), validation every 40 steps: 320 steps and 14 passes over 500 reviews.
-           About 9 minutes on 2 CPU cores, computed from parts measured on real-size stand-ins
-           (1.3 s a step, 3.7 s a pass; on 2 busy cores, load 3, 4.8 s and 11 to 14 s); SST-2's
-           real sentences are longer than the stand-ins', so expect more. --mode single about
-           3 minutes, --mode multi (3 strategies) 13; a minute or two on a GPU; 2 GB RAM, 0.3 GB
-           download. Published recipes reach 85 to 88% on SST-2 in a few hundred steps of 16
-           at this rate; 80 steps (1,280 reviews) land somewhat lower: not checked (stand-ins
-           have random weights)
+           Measured on 2 CPU cores (this run alone) with real-size stand-ins: 5.6 minutes (0.7 to
+           0.8 s a step, 3 to 5 s a validation pass); SST-2's real sentences are longer than the
+           stand-ins' (13 tokens at most), so expect more. On 2 busy cores (load 3): 4.8 s a step,
+           11 to 14 s a pass. --mode single about 2 minutes, --mode multi (3 strategies) 9; a
+           minute or two on a GPU; 2 GB RAM, 0.3 GB download. Published recipes reach 85 to 88%
+           on SST-2 in a few hundred steps of 16 at this rate; 80 steps (1,280 reviews) land
+           somewhat lower: not checked (stand-ins have random weights)
     full:  the same model on all of SST-2 and AG News (and all of Yelp's 38,000 test reviews
            for the held-out domain) with --max-steps 2000: for a GPU
 Writes results.json, confusion_sentiment.png, task_curves.png and single_vs_multi.png under
@@ -64,7 +64,7 @@ RECIPES = {  # per profile: steps of a single-task run (a multi-task run takes t
     # sampling strategies that --mode compare runs (--mode multi runs all three)
     "tiny": dict(steps=150, eval_every=25, compare=("proportional", "temperature",
                                                     "round-robin")),
-    "class": dict(steps=80, eval_every=40, compare=("round-robin",)),  # 10 minutes on a CPU
+    "class": dict(steps=80, eval_every=40, compare=("round-robin",)),  # minutes on a CPU
     "full": dict(steps=150, eval_every=25, compare=("proportional", "temperature",
                                                     "round-robin")),
 }
