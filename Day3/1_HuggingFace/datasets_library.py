@@ -288,18 +288,19 @@ def synthetic_rows(n_rows: int, seed: int):
 def build_large_dataset(folder: Path, megabytes: int, seed: int, table: list) -> dict:
     """1.3.4b A dataset bigger than we want in RAM, written in chunks of WRITER_BATCH rows."""
     import datasets
+    from coursekit import quiet
 
     n_rows = megabytes * 1_000_000 // ROW_CHARS
     build_cache = folder.with_name(folder.name + "-build")
     for old in (folder, build_cache):  # a previous run's copy
         shutil.rmtree(old, ignore_errors=True)
     before, start = rss_mb(), time.perf_counter()
-    datasets.enable_progress_bars()  # the one step long enough to deserve a bar
-    big = datasets.Dataset.from_generator(
-        synthetic_rows, gen_kwargs={"n_rows": n_rows, "seed": seed},
-        cache_dir=str(build_cache), writer_batch_size=WRITER_BATCH)
-    big.save_to_disk(str(folder))  # Arrow files + state.json + dataset_info.json
-    datasets.disable_progress_bars()
+    # datasets' own bars only here, the one step long enough to deserve one (class: 300 MB)
+    with quiet.datasets_progress_bars(show=megabytes > MMAP_MB["tiny"]):
+        big = datasets.Dataset.from_generator(
+            synthetic_rows, gen_kwargs={"n_rows": n_rows, "seed": seed},
+            cache_dir=str(build_cache), writer_batch_size=WRITER_BATCH)
+        big.save_to_disk(str(folder))  # Arrow files + state.json + dataset_info.json
     del big
     shutil.rmtree(build_cache)  # from_generator's own cache copy: no longer needed
     seconds, size = time.perf_counter() - start, folder_mb(folder)
@@ -428,10 +429,8 @@ def main(argv: list[str] | None = None) -> dict:
     with cli.user_errors():
         data_format = check_data_file(args.data_file, args.text_column) if args.data_file else None
         cli.start(args, "1.3 Working with the Datasets library")
-        import datasets
         from coursekit import report
 
-        datasets.disable_progress_bars()  # the tables say what happened, with timings
         args.mmap_mb = args.mmap_mb or MMAP_MB[args.profile]
         free_mb = shutil.disk_usage(args.output_dir).free / 1e6
         if free_mb < 3 * args.mmap_mb:  # the demo data, a build copy, a cache file

@@ -1,10 +1,11 @@
 """Using models from Hugging Face (outline 1.4): the Hub, model cards, and one model per task.
 
-Steps: 1.4.1 the Model Hub and model cards (metadata through huggingface_hub), 1.4.2 inference
-without a pipeline (tokenizer -> model -> logits -> softmax -> labels), 1.4.3 the common tasks
-the transformers 5 way, timed: text classification, named entities, question answering
-(extractive from start/end logits; generative with Flan-T5 and a chat model), text generation
-(greedy vs sampling), summarization, translation, feature extraction (sentence embeddings).
+Steps: 1.4.1 the Model Hub and model cards (metadata through huggingface_hub), 1.4.2 load the
+models, then infer without a pipeline (tokenizer -> model -> logits -> softmax -> labels),
+1.4.3.1 to 1.4.3.7 the common tasks the transformers 5 way, timed: text classification, named
+entities, question answering (extractive from start/end logits; generative with Flan-T5 and a
+chat model), text generation (greedy vs sampling), summarization, translation, feature
+extraction (sentence embeddings).
 
 Run:
     python Day3/1_HuggingFace/model_inference.py                    # class profile (default)
@@ -194,7 +195,7 @@ def show_rows(heading: str, rows: list[dict], chat_choice=None) -> None:
 
 
 def classify_text(args, models, choices) -> dict:
-    """1.4.3 Text classification: the pipeline does all of 1.4.2 in one call."""
+    """1.4.3.1 Text classification: the pipeline does all of 1.4.2 in one call."""
     from transformers import pipeline
 
     tokenizer, model = models["sentiment"]
@@ -211,7 +212,7 @@ def classify_text(args, models, choices) -> dict:
 
 
 def find_entities(args, models, choices) -> dict:
-    """1.4.3 Named entities: a label per token, merged into entity groups."""
+    """1.4.3.2 Named entities: a label per token, merged into entity groups."""
     rows = []
     for text in NER_TEXTS:
         out, seconds = run_timed({"pipeline": partial(models["ner"], text)})
@@ -277,7 +278,7 @@ def ask_instruction_models(models, prompt: str, max_new_tokens: int,
 
 
 def answer_questions(args, models, choices) -> dict:
-    """1.4.3 Question answering: find the span (extractive) or write the answer (generative)."""
+    """1.4.3.3 Question answering: find the span (extractive) or write it (generative)."""
     examples = hub.load_dataset_for("qa", args.profile, "validation", N_EXAMPLES, args.seed)
     rows = []
     for ex in examples:
@@ -300,7 +301,7 @@ def answer_questions(args, models, choices) -> dict:
 
 
 def compare_sampling(args, models, choices) -> dict:
-    """1.4.3 Text generation: greedy takes the likeliest token; sampling draws one at random."""
+    """1.4.3.4 Text generation: greedy takes the likeliest token, sampling draws one."""
     from transformers import set_seed
 
     choice = choices["chat"]
@@ -327,7 +328,7 @@ def compare_sampling(args, models, choices) -> dict:
 
 
 def summarize_dialogues(args, models, choices) -> dict:
-    """1.4.3 Summarization: an instruction to Flan-T5 (generate) and to the chat model."""
+    """1.4.3.5 Summarization: an instruction to Flan-T5 (generate) and to the chat model."""
     from transformers import pipeline
 
     # transformers 5 removed the "summarization" pipeline task (and "translation",
@@ -361,7 +362,7 @@ def summarize_dialogues(args, models, choices) -> dict:
 
 
 def translate_sentences(args, models, choices) -> dict:
-    """1.4.3 Translation: one instruction, to Flan-T5 and (as a chat message) the chat model."""
+    """1.4.3.6 Translation: one instruction to Flan-T5 and (a chat message) the chat model."""
     rows = []
     for english, french in TRANSLATIONS.items():
         prompt = data.PROMPTS["translation"].format(en=english)
@@ -377,7 +378,7 @@ def translate_sentences(args, models, choices) -> dict:
 
 
 def embed_sentences(args, models, choices) -> dict:
-    """1.4.3 Feature extraction: mean of the token vectors (padding masked out), L2-normalised."""
+    """1.4.3.7 Feature extraction: mean token vector (padding masked out), L2-normalised."""
     import torch
 
     (tokenizer, model), choice = models["embedding"], choices["embedding"]
@@ -450,13 +451,15 @@ def main(argv: list[str] | None = None) -> dict:
             results["model_card"] = read_model_card(choices["sentiment"])
             online = args.profile != "tiny" and hub.network_status().online
             results["hub_models"] = list_popular_models(online)
+        by_hand = "sentiment" in choices  # the classifier is the one we take apart by hand
+        report.section("1.4.2", "Load the models" + (", then infer without a pipeline"
+                                                      if by_hand else " for the task"))
         models = load_models(choices, device)
-        if "sentiment" in models:
-            report.section("1.4.2", "Basic inference without a pipeline")
+        if by_hand:
             results["by_hand"] = infer_by_hand(models["sentiment"], REVIEWS)
-        for task in tasks:
+        for task in tasks:  # 1.4.3.1 to 1.4.3.7, numbered as in --task all
             title, run_task, _ = STEPS[task]
-            report.section("1.4.3", title)
+            report.section(f"1.4.3.{TASKS.index(task) + 1}", title)
             results[task] = run_task(args, models, choices)
         report.section("1.4", "Summary")
         results["timing"] = summarize_timing(results, choices)

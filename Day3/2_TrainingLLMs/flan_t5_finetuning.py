@@ -4,10 +4,11 @@ Flan-T5 already follows many instructions. We fine-tune it on one target task (d
 summarization), measure the gain, and measure what it loses on tasks it could already do
 (sentiment, translation, question answering): catastrophic forgetting. Then we compare ways to
 keep those skills: replaying a few old-task examples, a lower learning rate, and LoRA.
-Steps: 2.5.1 set up Flan-T5, 2.5.2 prepare the target task (labels masked with -100),
-2.5.3 evaluate before fine-tuning, 2.4 configure training (hyperparameters explained),
-2.5.4 fine-tune with Seq2SeqTrainer, one strategy at a time (checkpoints, --resume),
-2.3 measure forgetting per task and on average, 2.5.5 compare the strategies (plot, LoRA share).
+Steps, numbered as the exercise's (2.5) and in its order, which draws on 2.4 and 2.3 on the way:
+2.5.1 set up Flan-T5, 2.5.2 prepare the target task (labels masked with -100), 2.5.3 evaluate
+before fine-tuning, 2.5.4 configure training (2.4's hyperparameters explained), 2.5.5 fine-tune
+with Seq2SeqTrainer, one strategy at a time (checkpoints, --resume), 2.5.6 measure forgetting
+per task and on average (2.3), 2.5.7 compare the strategies (plot, LoRA share).
 
 Run:
     python Day3/2_TrainingLLMs/flan_t5_finetuning.py --profile tiny      # offline, seconds
@@ -40,7 +41,6 @@ import math
 import shutil
 import sys
 import time
-import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
@@ -250,7 +250,7 @@ def evaluate_before(model, tokenizer, test_rows, probes, recipe) -> dict:
 
 
 def explain_hyperparameters(args, recipe: dict, n_train: int, device) -> dict:
-    """2.4 Each training setting, its value here, and why."""
+    """2.5.4 (2.4) Each training setting, its value here, and why."""
     from coursekit import device as devices
     from coursekit import report
 
@@ -296,7 +296,7 @@ def interruption(at_step: int):
 
 def fine_tune(name: str, args, choice, tokenizer, rows: list, plan: dict, recipe: dict,
               device) -> tuple:
-    """2.5.4 One strategy: fresh base weights, seeded, trained by Seq2SeqTrainer."""
+    """2.5.5 One strategy: fresh base weights, seeded, trained by Seq2SeqTrainer."""
     import torch
     from coursekit import device as devices
     from coursekit import report
@@ -316,7 +316,6 @@ def fine_tune(name: str, args, choice, tokenizer, rows: list, plan: dict, recipe
 
         devices.seed_everything(args.seed)  # peft draws the adapters' init from the global RNG
         model = get_peft_model(model, LoraConfig(task_type="SEQ_2_SEQ_LM", **LORA))
-        model.print_trainable_parameters()  # tiny: trainable params: 24,576 || ... 3.0341
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     checkpoints = args.output_dir / "checkpoints" / name
@@ -327,7 +326,8 @@ def fine_tune(name: str, args, choice, tokenizer, rows: list, plan: dict, recipe
         warmup_steps=WARMUP, weight_decay=0.01, max_grad_norm=1.0,
         save_strategy="steps", save_steps=plan["save_steps"], save_total_limit=1,
         logging_steps=plan["save_steps"], report_to="none", dataloader_num_workers=0,
-        seed=args.seed, use_cpu=device.type == "cpu", **devices.trainer_precision(device))
+        seed=args.seed, use_cpu=device.type == "cpu", disable_tqdm=False,  # a bar, no log dicts
+        **devices.trainer_precision(device))
     trainer = Seq2SeqTrainer(
         model=model, args=training_args, train_dataset=tokenize(tokenizer, rows, recipe),
         data_collator=collator, processing_class=tokenizer,
@@ -349,7 +349,7 @@ def fine_tune(name: str, args, choice, tokenizer, rows: list, plan: dict, recipe
 
 
 def measure_forgetting(before: dict, runs: dict) -> dict:
-    """2.3 Forgetting = probe score before - after, per task and on average."""
+    """2.5.6 (2.3) Forgetting = probe score before - after, per task and on average."""
     from coursekit import report
 
     for run in runs.values():
@@ -402,7 +402,7 @@ def count_lora_at_real_sizes() -> list[dict]:
 
 
 def compare_strategies(runs: dict, before: dict, output_dir: Path) -> dict:
-    """2.5.5 Target score against forgetting: up and to the left is better."""
+    """2.5.7 Target score against forgetting: up and to the left is better."""
     import matplotlib
 
     matplotlib.use("Agg")  # no window: works on servers, CI and over SSH
@@ -487,10 +487,6 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--interrupt-after", type=cli.positive_int, default=None,
                         help="stop training at this step, as a crash would (to try --resume)")
     args = parser.parse_args(argv)
-    # peft 0.21 still asks transformers 5 for `is_gradient_checkpointing`, which warns on
-    # every call; nothing here uses checkpointing, so keep the lesson's output clean.
-    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*",
-                            category=FutureWarning)
     with cli.user_errors():
         device = cli.start(args, "2.5 Fine-tuning Flan-T5, and catastrophic forgetting")
         from coursekit import hub, report
@@ -522,9 +518,9 @@ def main(argv: list[str] | None = None) -> dict:
         report.section("2.5.3", "Evaluate before fine-tuning")
         before = evaluate_before(base, tokenizer, test_rows, probes, recipe)
         del base
-        report.section("2.4", "Configure training")
+        report.section("2.5.4", "Configure training (2.4: the hyperparameters that matter)")
         plan = explain_hyperparameters(args, recipe, len(train_rows), device)
-        report.section("2.5.4", "Fine-tune, one strategy at a time")
+        report.section("2.5.5", "Fine-tune, one strategy at a time")
         runs = {}
         for name in args.strategies:
             finished = args.output_dir / "checkpoints" / name / "result.json"
@@ -544,9 +540,9 @@ def main(argv: list[str] | None = None) -> dict:
             report.note(f"{name}: ROUGE-L {info['after']['target_rougeL']:.3f}, probe "
                         f"average {info['after']['probe_avg']:.3f}, "
                         f"{info['train_seconds']:.1f} s of training")
-        report.section("2.3", "Measure catastrophic forgetting")
+        report.section("2.5.6", "Measure catastrophic forgetting (2.3)")
         forgetting = measure_forgetting(before, runs)
-        report.section("2.5.5", "Strategies to improve results, compared")
+        report.section("2.5.7", "Strategies to improve results, compared")
         comparison = compare_strategies(runs, before, args.output_dir)
         results = {"profile": args.profile, "model": model_info, "settings": settings,
                    "training": plan, "data": {"train": len(train_rows), "test": len(test_rows),

@@ -2,8 +2,9 @@
 
 The hands-on exercise of section 3. We fine-tune DistilBERT for sentiment the careful way, then
 train one shared encoder on two tasks at once (sentiment and news topics), and compare.
-Steps: 3.5.1 set up DistilBERT for sentiment, 3.3.1 prepare the data (label check, leakage
-between splits, max length from the length distribution, padding and the attention mask),
+Steps: 3.3 set up DistilBERT for sentiment (3.5's first step, done first: the data steps need
+its tokenizer), 3.3.1 prepare the data (label check, leakage between splits, max length from
+the length distribution, padding and the attention mask),
 3.3.2 configure training (learning rate, warm-up, weight decay, early stopping),
 3.3.3 single-task fine-tuning and its metrics (accuracy, macro-F1, confusion matrix),
 3.4 multi-task fine-tuning with three task sampling strategies (task mix counted, every task
@@ -101,9 +102,9 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-# ---------------------------------------------------------------- 3.5.1 set up
+# ---------------------------------------------------------------- 3.3 set up
 def set_up_distilbert(args, device) -> dict:
-    """3.5.1 The pretrained encoder and its tokenizer; heads are added per task later."""
+    """3.3 The pretrained encoder and its tokenizer; heads are added per task later."""
     from coursekit import hub, report
     from transformers import AutoConfig, AutoTokenizer
 
@@ -326,6 +327,7 @@ def training_arguments(args, device, folder: Path, steps: int, **extra):
         warmup_steps=WARMUP, weight_decay=WEIGHT_DECAY, per_device_train_batch_size=BATCH_SIZE,
         per_device_eval_batch_size=64, logging_steps=args.eval_every, report_to="none",
         seed=args.seed, use_cpu=device.type == "cpu", dataloader_num_workers=0,
+        disable_tqdm=False,  # a progress bar; the kit keeps the log dicts off the screen
         **devices.trainer_precision(device), **extra)
 
 
@@ -333,7 +335,7 @@ def training_arguments(args, device, folder: Path, steps: int, **extra):
 def fine_tune_single(args, setup: dict, data: dict, name: str) -> dict:
     """3.3.3 One task, one model: Trainer with early stopping on validation macro-F1."""
     from coursekit import device as devices
-    from coursekit import report
+    from coursekit import quiet, report
     from evaluation import classification_scores, confusion_matrix, predict_labels
     from models import build_classifier, parameter_report
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer
@@ -356,7 +358,8 @@ def fine_tune_single(args, setup: dict, data: dict, name: str) -> dict:
         train_dataset=encode(tokenizer, task["train"], max_length),
         eval_dataset=encode(tokenizer, task["validation"], max_length),
         data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
-        compute_metrics=compute_metrics, callbacks=[EarlyStoppingCallback(PATIENCE)])
+        compute_metrics=compute_metrics,  # one line per validation (the kit's callback)
+        callbacks=[EarlyStoppingCallback(PATIENCE), quiet.evaluation_lines(name)])
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
@@ -520,12 +523,10 @@ def main(argv: list[str] | None = None) -> dict:
     with cli.user_errors():
         device = cli.start(args, "3.5 Transfer learning with DistilBERT: single vs multi-task")
         from coursekit import report
-        from datasets.utils.logging import disable_progress_bar
 
-        disable_progress_bar()  # the dataset maps here take milliseconds: no bars needed
         if args.train_file is not None:
             read_train_file(args.train_file)  # fail on a bad file before loading any model
-        report.section("3.5.1", "Set up DistilBERT for sentiment analysis")
+        report.section("3.3", "Set up DistilBERT for one task: sentiment analysis")
         setup = set_up_distilbert(args, device)
         # A tiny model (tiny profile, or the offline fallback) needs the tiny recipe.
         profile = "tiny" if setup["tiny_data"] else args.profile

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
@@ -521,9 +520,6 @@ def main(argv: list[str] | None = None) -> dict:
                              "caps 3.2's runs, for a quick try")
     parser.add_argument("--skip-transfer", action="store_true", help="run 3.1 only, not 3.2")
     args = parser.parse_args(argv)
-    # peft 0.21 asks transformers 5 for its deprecated `is_gradient_checkpointing` every call
-    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*",
-                            category=FutureWarning)
     with cli.user_errors():
         args.device = cli.start(args, "3.1, 3.2 Alternatives to full fine-tuning; transfer")
         choice = hub.resolve_model("encoder", args.profile, args.model)

@@ -7,8 +7,8 @@ several GPUs under `accelerate launch`); we change only what multi-task learning
   round-robin), every batch holding examples of one task, so it goes through one head;
 - the loss logged per task as well as in total (`MultiTaskTrainer`);
 - every task evaluated during training (`MultiTaskEvalCallback`), to watch transfer and
-  interference as they happen;
-- a progress bar without the log dicts the Trainer prints under it (`ProgressBarOnly`).
+  interference as they happen.
+The Trainer's progress bar without the log dicts it prints is the kit's: `quiet.trainer_output`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import random
 from collections import Counter
 
 import torch
-from transformers import ProgressCallback, Trainer, TrainerCallback
+from transformers import Trainer, TrainerCallback
 
 SAMPLING_STRATEGIES = ("proportional", "temperature", "round-robin")
 
@@ -154,14 +154,3 @@ class MultiTaskEvalCallback(TrainerCallback):
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if state.global_step % self.every == 0 or state.global_step == state.max_steps:
             self._record(state.global_step, model)
-
-
-class ProgressBarOnly(ProgressCallback):
-    """The Trainer's progress bar, without the `{'loss': ...}` dicts it prints under it.
-
-    The logs still reach `trainer.state.log_history`; the script prints what it needs, as a
-    table. Use: trainer.remove_callback(ProgressCallback); trainer.add_callback(ProgressBarOnly)
-    """
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        pass

@@ -459,9 +459,6 @@ def main(argv: list[str] | None = None) -> dict:
         device = cli.start(args, "4.1, 4.2 Final project: adapt a sentiment model with LoRA")
         import exercise_checker
         from coursekit import report
-        from datasets.utils.logging import disable_progress_bar
-
-        disable_progress_bar()  # the dataset maps here take milliseconds: no bars needed
 
         parts = exercise_checker.load_solution() if args.solution else sys.modules[__name__]
         whose = "the reference solution" if args.solution else "your parts"

@@ -159,8 +159,7 @@ def fine_tune_with_lora(args, model, tokenizer, train, device) -> tuple:
     from coursekit import device as devices
     from coursekit import report
     from models import apply_peft, parameter_report
-    from trainers import ProgressBarOnly
-    from transformers import DataCollatorWithPadding, ProgressCallback, Trainer, TrainingArguments
+    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
     devices.seed_everything(args.seed)  # LoRA's A matrices are drawn from the global state
     model = apply_peft(model, "lora", rank=LORA_RANK)  # B = 0: starts as the base model
@@ -176,13 +175,11 @@ def fine_tune_with_lora(args, model, tokenizer, train, device) -> tuple:
         output_dir=str(args.output_dir / "checkpoints"), max_steps=args.max_steps,
         learning_rate=lr, warmup_steps=0.1, per_device_train_batch_size=BATCH_SIZE,
         logging_steps=min(LOG_EVERY, args.max_steps), logging_first_step=True,
-        save_strategy="no", report_to="none", seed=args.seed,
-        use_cpu=device.type == "cpu", dataloader_num_workers=0,
+        save_strategy="no", report_to="none", seed=args.seed, use_cpu=device.type == "cpu",
+        dataloader_num_workers=0, disable_tqdm=False,  # a bar; coursekit.quiet hides log dicts
         **devices.trainer_precision(device))
     trainer = Trainer(model=model, args=training, train_dataset=train,
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer)
-    trainer.remove_callback(ProgressCallback)  # the bar stays; the printed log dicts go
-    trainer.add_callback(ProgressBarOnly)
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start

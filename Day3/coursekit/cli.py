@@ -113,6 +113,9 @@ def make_parser(doc: str, *, script: str | None = None, max_steps: int | None = 
     parser.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
     parser.add_argument("--device", choices=DEVICES, default="auto",
                         help="auto picks CUDA, then Apple MPS, then the CPU (default: auto)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show the libraries' own logs, progress bars and load reports "
+                             "(hidden by default: the lesson prints its own tables)")
     if max_steps is not None:
         parser.add_argument("--max-steps", type=positive_int, default=max_steps,
                             help="training steps (default: %(default)s)")
@@ -158,12 +161,12 @@ def user_errors():
 
 
 def start(args, title: str, needs_hub: bool | None = None):
-    """Check the flags, print the run header, seed, and return the torch device to use.
+    """Check the flags, seed, print the run header, quiet the libraries; return the device.
 
     `needs_hub` says whether the run may call the Hub (default: unless the profile is tiny and
     no --model is given); only then is the network probed and the offline banner shown.
     """
-    from coursekit import device, hub, report
+    from coursekit import device, hub, quiet, report
 
     check_profile(args.profile)
     check_output_dir(args.output_dir)
@@ -175,6 +178,7 @@ def start(args, title: str, needs_hub: bool | None = None):
     report.RUN.update(profile=args.profile, device=str(dev), seed=args.seed)  # -> results.json
     report.title(title, f"profile {args.profile} | device {device.describe(dev)} | "
                         f"seed {args.seed} | output {args.output_dir}")
+    quiet.library_output(verbose=getattr(args, "verbose", False))  # no library bars or reports
     # Decide online/offline now, before any Hub call, and say so at once if offline.
     if needs_hub is None:
         needs_hub = args.profile != "tiny" or bool(args.model)
