@@ -143,3 +143,14 @@ def test_quiet_switches_are_restored_by_verbose(capsys):
     with quiet.datasets_progress_bars(show=True):  # one long step shows its bar
         assert not are_progress_bars_disabled()
     assert are_progress_bars_disabled()
+
+
+def test_evaluation_lines_print_one_line_per_evaluation(capsys):
+    from coursekit import quiet
+
+    state = SimpleNamespace(is_world_process_zero=True, global_step=25, max_steps=150)
+    quiet.evaluation_lines("sentiment").on_evaluate(None, state, None, metrics={
+        "eval_loss": 0.7012, "eval_accuracy": 0.563, "eval_runtime": 1.07,
+        "eval_samples_per_second": 79.9, "epoch": 0.5})
+    assert capsys.readouterr().out == \
+        "sentiment: step 25 of 150, validation loss 0.701, accuracy 0.563\n"

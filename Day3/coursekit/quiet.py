@@ -2,15 +2,19 @@
 
 Left alone, a run is interleaved with transformers' "Loading weights" and "Writing model shards"
 bars and LOAD REPORTs, datasets' "Map" and "Generating split" bars, and the Trainer's
-`{'loss': ...}` dicts. `cli.start` calls `library_output(args.verbose)` once per run. The
-Trainer's own progress bar stays where a script asks for it (`disable_tqdm=False`); its log
-dicts still reach `trainer.state.log_history`, from which the scripts print tables.
+`{'loss': ...}` dicts. `cli.start` calls `library_output(args.verbose)` once per run: the
+libraries log errors only, their bars are off, and the Trainer's printer and progress-bar
+callbacks print no log dicts (their `on_log` is swapped for a no-op; --verbose swaps it back).
+The Trainer's progress bar stays where a script asks for it (`disable_tqdm=False`); the log
+dicts still reach `trainer.state.log_history`, from which the scripts print tables, and
+`evaluation_lines` prints one line per evaluation instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import warnings
 
 _TRAINER_ON_LOG: dict = {}  # the Trainer callbacks' own on_log methods, kept to restore them
@@ -21,7 +25,7 @@ def _no_log_dict(self, args, state, control, logs=None, **kwargs):
 
 
 def library_output(verbose: bool = False) -> None:
-    """Silence transformers, huggingface_hub, datasets and the Trainer; verbose: restore them."""
+    """Silence transformers, huggingface_hub, datasets, trl and the Trainer; verbose: restore."""
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
     from transformers.utils import logging as transformers_logging  # also huggingface_hub's bars
 
@@ -34,6 +38,8 @@ def library_output(verbose: bool = False) -> None:
         # peft asks transformers 5 for `is_gradient_checkpointing`, which warns on every call
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*",
                                 category=FutureWarning)
+    # trl (course_summary's DPO) logs through the standard logging module, as "trl.*"
+    logging.getLogger("trl").setLevel(logging.NOTSET if verbose else logging.ERROR)
     for callback in (PrinterCallback, ProgressCallback):  # they print each log dict
         _TRAINER_ON_LOG.setdefault(callback, callback.on_log)
         callback.on_log = _TRAINER_ON_LOG[callback] if verbose else _no_log_dict
