@@ -8,7 +8,8 @@ several GPUs under `accelerate launch`); we change only what multi-task learning
 - the loss logged per task as well as in total (`MultiTaskTrainer`);
 - every task evaluated during training (`MultiTaskEvalCallback`), to watch transfer and
   interference as they happen.
-The Trainer's progress bar without the log dicts it prints is the kit's: `quiet.trainer_output`.
+The Trainer's log dicts stay off the screen through the kit (`coursekit.quiet`, set up by
+`cli.start`); a script keeps the progress bar with `disable_tqdm=False`.
 """
 
 from __future__ import annotations
