@@ -6,13 +6,16 @@ datasets, because those libraries read them at import time.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 _TMP = Path(tempfile.mkdtemp(prefix="day3-tests-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 
 os.environ.update({
     "HF_HUB_OFFLINE": "1",

@@ -10,8 +10,10 @@ offline within seconds and load everything from that cache, with no fallback to 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -31,15 +33,36 @@ def standin_root(tmp_path_factory) -> Path:
     return Path(kept) if kept else tmp_path_factory.mktemp("standin-hub")
 
 
-def prefetched_cache(profile: str, tmp_path_factory) -> dict:
-    """Build and serve the profile's stand-in Hub, prefetch the profile from it, stop it."""
+@contextlib.contextmanager
+def prefetched_cache(profile: str, tmp_path_factory):
+    """Build and serve the profile's stand-in Hub, prefetch the profile from it, stop it.
+
+    Yields the cache; on exit deletes what it wrote (GBs at real size: the class stand-ins,
+    the server's copy and the prefetched cache are 1.8 GB each) and the runs' outputs, so that
+    the class and full profiles never sit on disk together. $DAY3_TEST_STANDIN_DIR is kept.
+    """
+    written: list[Path] = []
+    try:
+        yield _prefetch(profile, tmp_path_factory, written)
+    finally:
+        for key in [key for key in _runs if key[0] == profile]:
+            written.append(_runs.pop(key).folder)
+        for folder in written:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _prefetch(profile: str, tmp_path_factory, written: list[Path]) -> dict:
     root = standin_root(tmp_path_factory)
+    if not os.environ.get("DAY3_TEST_STANDIN_DIR"):
+        written.append(root)
     start = time.perf_counter()
     built = standin_hub.build(root, profile)
     build_seconds = time.perf_counter() - start
     home = tmp_path_factory.mktemp(f"{profile}-hf-home")
+    server_dir = tmp_path_factory.mktemp("olah")
+    written += [home, server_dir]
     env = dict(os.environ, **OFFLINE_NOW, HF_HOME=str(home))
-    with standin_hub.serving(root / profile, tmp_path_factory.mktemp("olah")) as endpoint:
+    with standin_hub.serving(root / profile, server_dir) as endpoint:
         start = time.perf_counter()
         prefetch = subprocess.run([sys.executable, "-m", "coursekit", "prefetch", "--profile",
                                    profile], cwd=ROOT / "Day3", env=dict(env, HF_ENDPOINT=endpoint),
@@ -60,6 +83,7 @@ class Run:
     results: dict | None
     resolved: list[list[str]]  # [kind, id, source] per model or dataset it asked for
     seconds: float
+    folder: Path  # its output, deleted with the profile's cache
 
 
 _runs: dict[tuple[str, str], Run] = {}
@@ -79,7 +103,7 @@ def profile_run(script: str, flags: list[str], cache: dict, tmp_path_factory) ->
         results = json.loads(results_file.read_text()) if results_file.exists() else None
         resolved = [line.split("\t") for line in log.read_text().splitlines()] \
             if log.exists() else []
-        _runs[key] = Run(result, results, resolved, seconds)
+        _runs[key] = Run(result, results, resolved, seconds, out)
     return _runs[key]
 
 

@@ -38,13 +38,20 @@ CLASS_RUNS = {
                                              "32"],
     "Day3/4_WrapUpAndDemo/final_exercise.py": ["--solution", "--max-steps", "8",
                                                "--max-samples", "64"],
+    "Day3/4_WrapUpAndDemo/course_summary.py": ["--parts", "journey,dpo,deploy,closing",
+                                               "--dpo-steps", "2", "--requests", "5",
+                                               "--max-samples", "32"],
 }
 
 
-@pytest.fixture(scope="session")
-def class_cache(tmp_path_factory) -> dict:
-    """Build and serve the stand-in Hub, prefetch the class profile from it, stop it."""
-    return standin_runs.prefetched_cache("class", tmp_path_factory)
+@pytest.fixture(scope="module")
+def class_cache(tmp_path_factory):
+    """Build and serve the stand-in Hub, prefetch the class profile from it, stop it.
+
+    Deleted after this file's tests: the class and full stand-ins never sit on disk together.
+    """
+    with standin_runs.prefetched_cache("class", tmp_path_factory) as cache:
+        yield cache
 
 
 def class_run(script: str, class_cache, tmp_path_factory) -> standin_runs.Run:
@@ -177,3 +184,15 @@ def test_journey_demo_adapts_the_real_distilbert_with_under_2_percent(class_cach
     adapter = json.loads((Path(run["folders"]["adapter"]) / "adapter_config.json").read_text())
     assert adapter["base_model_name_or_path"] == "distilbert/distilbert-base-uncased"
     assert all(check["same_labels"] for check in run["reload"].values())
+
+
+def test_course_summary_tunes_smollm2_and_quantizes_the_real_sst2_classifier(class_cache,
+                                                                             tmp_path_factory):
+    run = results_of("Day3/4_WrapUpAndDemo/course_summary.py", class_cache, tmp_path_factory)
+    assert run["dpo"]["model"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert abs(run["dpo"]["before"]["margin"]) < 1e-3  # the policy starts as its reference
+    deploy = run["deploy"]
+    assert deploy["model"] == profiles.model_id("sentiment", "class")
+    # 67 M weights: 268 MB in fp32; int8 Linear layers leave the embeddings in fp32
+    assert 250 < deploy["fp32"]["disk_mb"] < 285
+    assert deploy["int8"]["disk_mb"] < 0.6 * deploy["fp32"]["disk_mb"]

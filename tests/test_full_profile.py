@@ -46,10 +46,14 @@ FULL_RUNS = {
 }
 
 
-@pytest.fixture(scope="session")
-def full_cache(tmp_path_factory) -> dict:
-    """Build and serve the reduced-layer stand-ins, prefetch the full profile, stop the server."""
-    return standin_runs.prefetched_cache("full", tmp_path_factory)
+@pytest.fixture(scope="module")
+def full_cache(tmp_path_factory):
+    """Build and serve the reduced-layer stand-ins, prefetch the full profile, stop the server.
+
+    Deleted after this file's tests: the class and full stand-ins never sit on disk together.
+    """
+    with standin_runs.prefetched_cache("full", tmp_path_factory) as cache:
+        yield cache
 
 
 def full_run(script: str, full_cache, tmp_path_factory) -> standin_runs.Run:

@@ -49,8 +49,8 @@ KEY_SCRIPTS = {
 # 5.2 DPO: a style the annotators prefer (a full sentence) over the model's bare label.
 DPO_PAIRS = 96  # 64 to train on, 32 held out: enough to see the margin move in seconds
 DPO_HELD_OUT = 32
-DPO_STEPS = {"tiny": 20, "class": 30, "full": 200}
-DPO_LR = {"tiny": 1e-3, "class": 5e-6, "full": 5e-7}  # tiny models take larger steps
+DPO_STEPS = {"tiny": 20, "class": 12, "full": 200}  # class: 1.5 passes over the 64 pairs
+DPO_LR = {"tiny": 1e-3, "class": 1e-5, "full": 5e-7}  # tiny models take larger steps
 DPO_BETA = 0.05  # how far the policy may drift from the reference (the KL leash): TRL's default
 DPO_BATCH = 8
 # 5.3 deployment
@@ -127,12 +127,20 @@ def plot_forgetting(people: dict, output_dir: Path):
     from coursekit import report
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
+    strategies = sorted({name for runs in people.values()
+                         for name in runs["flan_t5_finetuning"]["strategies"]})
+    colours = dict(zip(strategies, plt.get_cmap("tab10").colors))  # colour: the strategy
+    markers = dict(zip(people, "osD^vP*X"))  # shape: the person (no labels to overlap)
     for person, runs in people.items():
         for name, s in runs["flan_t5_finetuning"]["strategies"].items():
-            ax.scatter(s["target_gain"], s["probe_drop"], s=60)
-            label = name if len(people) == 1 else f"{name} ({person})"
-            ax.annotate(label, (s["target_gain"], s["probe_drop"]), xytext=(5, 4),
-                        textcoords="offset points", fontsize=9)
+            ax.scatter(s["target_gain"], s["probe_drop"], s=70, color=colours[name],
+                       marker=markers.get(person, "o"), edgecolor="black", linewidth=0.5)
+    handles = [plt.Line2D([], [], linestyle="", marker="o", color=c, label=n)
+               for n, c in colours.items()]
+    if len(people) > 1:
+        handles += [plt.Line2D([], [], linestyle="", marker=m, color="grey", label=p)
+                    for p, m in markers.items()]
+    ax.legend(handles=handles, fontsize=8, loc="best", framealpha=0.9)
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_xlabel("target gain (ROUGE-L after - before)")
     ax.set_ylabel("probe drop (forgetting)")
@@ -284,6 +292,7 @@ def tune_with_dpo(args, device) -> dict:
     """5.2.2 DPOTrainer: the policy learns to rank chosen above rejected, the reference stays."""
     import dataclasses
 
+    import torch
     from coursekit import hub, report
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import DPOConfig, DPOTrainer
@@ -295,7 +304,9 @@ def tune_with_dpo(args, device) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(choice.path)
     if tokenizer.chat_template is None:
         raise cli.UsageError(f"{choice.name} has no chat template: DPO here needs a chat model")
-    model = AutoModelForCausalLM.from_pretrained(choice.path).to(device)
+    # fp32 weights: SmolLM2 is stored in bf16, which transformers 5 keeps, and a CPU without
+    # bf16 units emulates it: one step took 187 s instead of 37 (the bf16 flag is for GPUs)
+    model = AutoModelForCausalLM.from_pretrained(choice.path, dtype=torch.float32).to(device)
     train, held_out = make_preference_pairs(args.seed)
     prompts = [p[0]["content"] for p in held_out["prompt"][:3]]
     before_answers = generate_answers(model, tokenizer, prompts)
@@ -443,23 +454,6 @@ def measure_throughput(model, encode, texts: list[str]) -> dict:
     return result
 
 
-def real_size_classifier():
-    """The class model's architecture at real size, random weights (tiny: speed needs shapes)."""
-    import torch
-    from coursekit import model_facts, profiles
-
-    model = model_facts.build_on_meta(profiles.MODELS["sentiment"]["class"])
-    model = model.to_empty(device="cpu").eval()
-    torch.manual_seed(0)
-    with torch.no_grad():  # normal_ is quick; the library's own init of 67 M weights is not
-        for p in model.parameters():
-            p.normal_(0, 0.02)
-        for name, buffer in model.named_buffers():  # to_empty left them uninitialized
-            if name.endswith("position_ids"):
-                buffer.copy_(torch.arange(buffer.shape[-1]).expand_as(buffer))
-    return model
-
-
 def deploy_on_cpu(args) -> dict:
     """5.3.2 fp32 against dynamic int8 on the CPU: size, latency, batching, accuracy."""
     import torch
@@ -480,9 +474,9 @@ def deploy_on_cpu(args) -> dict:
     mine = choice.name.split("/")[-1]
     timed = {mine: (model, int8)}
     if choice.source == "tiny":  # tiny matrices: quantizing costs more than it saves
-        from coursekit import profiles
+        from coursekit import model_facts, profiles
 
-        big = real_size_classifier()
+        big = model_facts.random_real_size(profiles.MODELS["sentiment"]["class"]).eval()
         real = profiles.MODELS["sentiment"]["class"].split("/")[-1]
         timed[f"{real} (real size, random weights)"] = (big, quantize_int8(big))
     for label, (fp32, q8) in timed.items():

@@ -150,7 +150,7 @@ def prefetch(profile: str) -> int:
         return 2
     items = [("model", repo_id, fetch_model, repo_id) for repo_id in hub_models(profile)]
     items += [("dataset", spec.hub_id, fetch_dataset, spec) for spec in DATASETS.values()]
-    rows, failed = [], []
+    rows, failed, total = [], [], 0.0
     for number, (kind, name, fetch, what) in enumerate(items, 1):
         report.note(f"[{number}/{len(items)}] {kind} {name} ...")
         start = time.perf_counter()
@@ -159,11 +159,11 @@ def prefetch(profile: str) -> int:
         except Exception as err:  # noqa: BLE001  (go on with the rest, report it below)
             size, outcome = None, f"FAILED ({type(err).__name__})"
             failed.append(f"{name}: {str(err).splitlines()[0] if str(err) else outcome}")
+        total += size or 0.0
         rows.append([kind, name, outcome, "" if size is None else f"{size:,.1f}",
                      f"{time.perf_counter() - start:.1f}"])
     report.table(f"prefetch for the {profile} profile from {hub.hub_endpoint()}",
                  ["kind", "id", "status", "MB", "seconds"], rows)
-    total = sum(float(r[3].replace(",", "")) for r in rows if r[3])
     report.note(f"{len(items) - len(failed)} of {len(items)} cached, {total:,.0f} MB in "
                 f"{_hf_cache_dir().parent}")
     if failed:

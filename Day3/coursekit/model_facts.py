@@ -214,6 +214,25 @@ def build_on_meta(hub_id: str, **overrides):
         return untie_output_layer(model_class(config))
 
 
+def random_real_size(hub_id: str, seed: int = 0):
+    """The checkpoint's architecture at real size on the CPU, random N(0, 0.02) weights.
+
+    For timing and memory, where only the shapes matter: normal_ over 67 M weights is quick,
+    the library's own initialisation is not.
+    """
+    import torch
+
+    model = build_on_meta(hub_id).to_empty(device="cpu")
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0, 0.02)
+        for name, buffer in model.named_buffers():  # to_empty left them uninitialized
+            if name.endswith("position_ids"):
+                buffer.copy_(torch.arange(buffer.shape[-1]).expand_as(buffer))
+    return model
+
+
 def count_parameters(model) -> int:
     """Parameters of `model`, a tensor that two layers share counted once (as the Hub counts)."""
     return sum(p.numel() for p in model.parameters())  # parameters() yields each tensor once
