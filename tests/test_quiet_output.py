@@ -54,7 +54,8 @@ HEADING = re.compile(r"^(\d+(?:\.\d+)+) \S.*─{3,}\s*$", re.MULTILINE)
 def outputs(zoo, request, tmp_path_factory) -> dict[str, str]:
     """The selected scripts' tiny runs, two at a time (each uses one thread): script -> output.
 
-    On 2 busy CPU cores (load 3 to 5) all twelve took 3 minutes; a -k selection runs only its own.
+    All twelve: 3.1 min on 2 CPU cores at load 3 to 5, 5.4 min at load 4.7 (other test runs
+    beside it); a -k selection runs only the scripts it selects.
     """
     def run(script: str) -> str:
         out = tmp_path_factory.mktemp("quiet") / "out"
