@@ -93,6 +93,48 @@ def test_float_flag_types(parse, good, bad, message):
         parse(bad)
     with pytest.raises(argparse.ArgumentTypeError, match="expected a number"):
         parse("lots")
+    for not_finite in ("inf", "-inf", "nan", "1e999"):  # results.json would hold Infinity/NaN
+        with pytest.raises(argparse.ArgumentTypeError, match="expected a finite number"):
+            parse(not_finite)
+
+
+def test_seed_is_what_numpy_accepts():
+    import argparse
+
+    assert cli.seed_number("0") == 0 and cli.seed_number(str(2**32 - 1)) == 2**32 - 1
+    for bad in ("-1", str(2**32), "4.5"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            cli.seed_number(bad)
+
+
+def test_refused_run_removes_only_the_output_folder_it_created(tmp_path):
+    new, kept = tmp_path / "new" / "deeper", tmp_path / "kept"
+    kept.mkdir()
+    (kept / "results.json").write_text("{}")  # a previous run's results stay
+    for folder in (new, kept):
+        with pytest.raises(SystemExit), cli.user_errors():
+            cli.check_output_dir(folder)
+            (folder / "half-written.json").write_text("{")
+            raise cli.UsageError("refused after the start")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]  # "new" is gone, parent too
+    assert sorted(p.name for p in kept.iterdir()) == ["half-written.json", "results.json"]
+    cli.check_output_dir(new)
+    with cli.user_errors():  # a run that succeeds keeps its folder
+        pass
+    assert new.is_dir()
+
+
+def test_kit_modules_import_errors_not_cli():
+    import subprocess
+    import sys
+
+    from coursekit import errors
+
+    assert cli.UsageError is errors.UsageError  # scripts keep writing cli.UsageError
+    code = "import sys, coursekit.device, coursekit.hub; print('coursekit.cli' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_comma_list_keeps_order_drops_duplicates_and_names_unknowns():

@@ -310,7 +310,7 @@ def compare_sampling(args, models, choices) -> dict:
     for name, settings in SAMPLING.items():
         texts, seconds = [], []
         for seed in [args.seed, args.seed, *range(args.seed + 1, args.seed + 1 + OTHER_SEEDS)]:
-            set_seed(seed)  # seed before each sampled call: the same seed gives the same text
+            set_seed(seed % 2**32)  # each sampled call: same seed, same text (NumPy: < 2**32)
             out, took = run_timed({name: partial(chat, models["chat"], prompt,
                                                  args.max_new_tokens, settings)})
             texts.append(out[name])

@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from coursekit.cli import CourseArgumentParser, UsageError, check_output_dir
+from coursekit.cli import CourseArgumentParser, check_output_dir, profile_name
+from coursekit.errors import UsageError
 from coursekit.profiles import DATASETS, PROFILES, hub_models
 
 REQUIRED = {  # package -> lowest version the course is tested with
@@ -179,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("doctor", help="check versions, device, caches and network")
     fetch = commands.add_parser("prefetch", help="download the day's models and datasets")
-    fetch.add_argument("--profile", choices=PROFILES,
+    fetch.add_argument("--profile", type=profile_name, choices=PROFILES,
                        default=os.environ.get("DAY3_PROFILE", "class"))
     args = parser.parse_args(argv)
     if args.command == "doctor":

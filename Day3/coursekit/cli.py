@@ -6,25 +6,28 @@
         device = cli.start(args, "1.6 Hello World")
 
 Bad input (an unknown profile, an unwritable output folder, a model that does not exist...)
-raises `UsageError`; `user_errors()` prints it as one line on stderr and exits with status 2.
-Any other exception keeps its traceback: that is a bug to report, not a user mistake.
+raises `UsageError` (from `coursekit.errors`, also reachable as `cli.UsageError`);
+`user_errors()` prints it as one line on stderr and exits with status 2, and removes the output
+folder if this run created it: a refused run leaves nothing behind. Any other exception keeps
+its traceback: that is a bug to report, not a user mistake.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
+import shutil
 import sys
 from pathlib import Path
 
+from coursekit.errors import UsageError  # scripts write cli.UsageError
 from coursekit.profiles import DEFAULT_PROFILE, DEFAULT_SAMPLES, PROFILES
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported in one line, exit status 2, no traceback."""
+MAX_SEED = 2**32 - 1  # NumPy's seeds are 32-bit: np.random.seed(-1) or (2**32) is a ValueError
+_created_output: list[Path] = []  # the output folder check_output_dir made in this run, if any
 
 
 class CourseArgumentParser(argparse.ArgumentParser):
@@ -56,11 +59,48 @@ def port_number(text: str) -> int:
     return value
 
 
-def _float(text: str) -> float:
+def seed_number(text: str) -> int:
+    """argparse type: a random seed, 0 to 2**32 - 1 (what NumPy accepts)."""
     try:
-        return float(text)
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SEED}, got {value}")
+    return value
+
+
+def non_empty(text: str) -> str:
+    """argparse type: any text but an empty one ('' would mean the current folder, or nothing)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def output_folder(text: str) -> Path:
+    """argparse type: a folder path, not empty ('' would write into the current folder)."""
+    return Path(non_empty(text))
+
+
+def profile_name(text: str) -> str:
+    """argparse type: tiny, class or full; also checks a default taken from $DAY3_PROFILE."""
+    if text not in PROFILES:
+        where = " (from $DAY3_PROFILE)" if text == os.environ.get("DAY3_PROFILE") else ""
+        raise argparse.ArgumentTypeError(f"unknown profile {text!r}{where}; "
+                                         f"choose one of {', '.join(PROFILES)}")
+    return text
+
+
+def _float(text: str) -> float:
+    """A finite number: NaN and inf would pass every comparison check or end in results.json
+    as NaN/Infinity, which is not valid JSON."""
+    try:
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
 
 
 def positive_float(text: str) -> float:
@@ -103,14 +143,16 @@ def make_parser(doc: str, *, script: str | None = None, max_steps: int | None = 
     parser = CourseArgumentParser(
         prog=f"{name}.py", description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     env_profile = os.environ.get("DAY3_PROFILE", DEFAULT_PROFILE)
-    parser.add_argument("--profile", choices=PROFILES, default=env_profile,
+    parser.add_argument("--profile", type=profile_name, choices=PROFILES,
+                        default=env_profile,
                         help="tiny: local models, seconds; class: small Hub models, minutes; "
                              "full: larger, for a GPU (default: $DAY3_PROFILE or %(default)s)")
-    parser.add_argument("--model", default=None,
+    parser.add_argument("--model", type=non_empty, default=None,
                         help="a Hub model id or a local folder instead of the profile's model")
-    parser.add_argument("--output-dir", type=Path, default=Path("outputs") / name,
+    parser.add_argument("--output-dir", type=output_folder, default=Path("outputs") / name,
                         help="where results.json and plots go (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    parser.add_argument("--seed", type=seed_number, default=42,
+                        help=f"random seed, 0 to {MAX_SEED} (default: 42)")
     parser.add_argument("--device", choices=DEVICES, default="auto",
                         help="auto picks CUDA, then Apple MPS, then the CPU (default: auto)")
     parser.add_argument("--verbose", action="store_true",
@@ -138,9 +180,21 @@ def check_profile(profile: str) -> str:
 
 
 def check_output_dir(path: Path) -> Path:
-    """Create the output folder and make sure we can write there, before any work is done."""
+    """Create the output folder and make sure we can write there, before any work is done.
+
+    A folder created here is remembered: if the run is then refused (a UsageError inside
+    `user_errors`), it is removed again, so bad input leaves no empty folder behind.
+    """
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--output-dir {str(path)!r} is a file, not a folder")
+    missing = path
+    while not missing.parent.exists() and missing.parent != missing:
+        missing = missing.parent  # the top-most folder this call is about to create
     try:
+        created = not path.exists()
         path.mkdir(parents=True, exist_ok=True)
+        if created:
+            _created_output.append(missing.absolute())
         probe = path / ".write-test"
         probe.write_text("ok")
         probe.unlink()
@@ -150,14 +204,24 @@ def check_output_dir(path: Path) -> Path:
     return path
 
 
+def _remove_created_output() -> None:
+    """Remove the output folder this run created (it holds only what the refused run wrote)."""
+    while _created_output:
+        shutil.rmtree(_created_output.pop(), ignore_errors=True)
+
+
 @contextlib.contextmanager
 def user_errors():
     """Turn UsageError into one line on stderr and exit status 2."""
+    _created_output.clear()  # a new run: only its own folder may be removed
     try:
         yield
     except UsageError as err:
+        _remove_created_output()
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+    finally:
+        _created_output.clear()
 
 
 def start(args, title: str, needs_hub: bool | None = None):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coursekit.cli import UsageError
+from coursekit.errors import UsageError
 
 
 def pick_device(requested: str = "auto"):

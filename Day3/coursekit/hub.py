@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from coursekit.cli import UsageError
+from coursekit.errors import UsageError
 from coursekit.profiles import DATASETS, MODELS
 
 PROBE_TIMEOUT_S = 2.0
