@@ -57,6 +57,7 @@ CASES = [  # script, argv, environment, text the one line must contain
     (F, ["--max-steps", "0"], {}, "--max-steps"),
     (L, ["--tokens", "inf"], {}, "--tokens"),
     (L, ["--tokens", "nan"], {}, "--tokens"),
+    (L, ["--tokens", "1e300"], {}, "--tokens"),
     (L, ["--utilization", "-inf"], {}, "--utilization"),
     (L, ["--budget-usd", "0"], {}, "--budget-usd"),
     (L, ["--num-gpus", "0"], {}, "--num-gpus"),
@@ -65,6 +66,7 @@ CASES = [  # script, argv, environment, text the one line must contain
     (T, ["--steps", "-2"], {}, "--steps"),
     (B, ["--learning-rate", "nan"], {}, "--learning-rate"),
     (B, ["--num-labels", "0"], {}, "--num-labels"),
+    (B, ["--num-labels", "1"], {}, "--num-labels"),
     (X, ["--learning-rate", "inf"], {}, "--learning-rate"),
     (X, ["--lora-rank", "0"], {}, "--lora-rank"),
     (S, ["--lora-rank", "0"], {}, "--lora-rank"),
@@ -103,6 +105,7 @@ CASES = [  # script, argv, environment, text the one line must contain
     (H, ["--text", ""], {}, "--text"),
     (H, ["--text", "   "], {}, "--text"),
     (H, ["--text", "x" * 2001], {}, "--text"),
+    (H, ["--text", "caf\udce9"], {}, "--text"),  # the byte 0xe9 (Latin-1), as Python reads it
     # the output folder: a regular file, or below one
     (H, ["--output-dir", "{file}"], {}, "a-file"),
     (F, ["--output-dir", "{file}"], {}, "a-file"),
@@ -140,6 +143,7 @@ SUBPROCESS_CASES = [
     (H, ["--seed", "-1"], {}, "--seed"),
     (T, ["--peak-tflops", "inf"], {}, "--peak-tflops"),
     (F, ["--output-dir", ""], {}, "--output-dir"),
+    (H, ["--text", "caf\udce9"], {}, "--text"),  # os.fsencode: the raw byte 0xe9 on the line
     (K, ["prefetch"], BOGUS, "DAY3_PROFILE"),
 ]
 

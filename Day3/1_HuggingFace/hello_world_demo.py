@@ -199,6 +199,11 @@ def check_texts(texts: list[str]) -> list[str]:
     for text in texts:
         if not text.strip():
             raise cli.UsageError("--text is empty; give a sentence to classify")
+        try:  # bytes that are not UTF-8 reach Python as lone surrogates; the tokenizer fails
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise cli.UsageError("--text is not valid UTF-8: check the terminal's encoding, "
+                                 "or type the sentence again") from None
         if len(text) > MAX_TEXT_CHARS:
             raise cli.UsageError(f"--text has {len(text):,} characters; the limit is "
                                  f"{MAX_TEXT_CHARS:,} (the model would truncate it anyway)")

@@ -107,6 +107,7 @@ GPUS = {  # name: (dense 16-bit tensor-core peak FLOP/s from the spec sheet, mem
     "T4": (65e12, 16), "L4": (121e12, 24), "A100": (312e12, 80),
     "H100": (989e12, 80), "H200": (989e12, 141)}  # big bf16 matmuls reach ~60-80% of these
 CHINCHILLA_TOKENS_PER_PARAM = 20  # Hoffmann et al. 2022: compute-optimal pre-training
+MAX_TOKENS = 1e15  # --tokens cap: Llama 3 was pre-trained on 1.5e13 tokens, this is 60x that
 GB = 1e9
 
 
@@ -533,7 +534,8 @@ def main(argv: list[str] | None = None) -> dict:
     for flag, kind, default, text in (
             ("--batch-size", cli.positive_int, 8, "per GPU"),
             ("--seq-len", cli.positive_int, 512, "tokens per example"),
-            ("--tokens", cli.positive_float, "1e8", "training tokens (100k examples x 500 x 2)"),
+            ("--tokens", cli.positive_float_at_most(MAX_TOKENS), "1e8",
+             "training tokens (100k examples x 500 x 2)"),
             ("--utilization", cli.positive_float, 0.4, "share of the peak FLOP/s reached"),
             ("--price-per-hour", cli.positive_float, 2.0, "USD per GPU-hour, assumed: pass yours"),
             ("--num-gpus", cli.positive_int, 8, "GPUs in 2.2.3 and 2.2.4")):

@@ -97,7 +97,7 @@ def parse_args(argv):
     parser.add_argument("--train-file", type=Path, default=None,
                         help="your own sentiment data (.csv, .jsonl/.json or .parquet) with "
                              "text and label columns, instead of the profile's dataset")
-    parser.add_argument("--num-labels", type=cli.positive_int, default=2,
+    parser.add_argument("--num-labels", type=cli.int_at_least(2), default=2,  # 1 = regression
                         help="classes in --train-file (default: %(default)s)")
     return parser.parse_args(argv)
 

@@ -48,6 +48,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def int_at_least(minimum: int):
+    """argparse type: an integer of at least `minimum` (e.g. 2 classes for a classifier)."""
+    def parse(text: str) -> int:
+        value = positive_int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
 def port_number(text: str) -> int:
     """argparse type: a TCP port a user may open (1024 to 65535; lower ones need root)."""
     try:
@@ -83,10 +93,10 @@ def output_folder(text: str) -> Path:
 
 
 def profile_name(text: str) -> str:
-    """argparse type: tiny, class or full; also checks a default taken from $DAY3_PROFILE."""
-    if text not in PROFILES:
-        where = " (from $DAY3_PROFILE)" if text == os.environ.get("DAY3_PROFILE") else ""
-        raise argparse.ArgumentTypeError(f"unknown profile {text!r}{where}; "
+    """argparse type for --profile that also checks a default taken from $DAY3_PROFILE
+    (argparse checks `choices` only for what is typed on the command line)."""
+    if text not in PROFILES and text == os.environ.get("DAY3_PROFILE"):
+        raise argparse.ArgumentTypeError(f"unknown profile {text!r} from $DAY3_PROFILE; "
                                          f"choose one of {', '.join(PROFILES)}")
     return text
 
@@ -109,6 +119,17 @@ def positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
     return value
+
+
+def positive_float_at_most(limit: float):
+    """argparse type: a number above 0 and at most `limit` (past it the lesson's sums mean
+    nothing: --tokens 1e300 gave costs beyond the age of the universe)."""
+    def parse(text: str) -> float:
+        value = positive_float(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"must be at most {limit:g}, got {text}")
+        return value
+    return parse
 
 
 def fraction(text: str) -> float:
