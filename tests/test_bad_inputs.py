@@ -72,6 +72,8 @@ CASES = [  # script, argv, environment, text the one line must contain
     (S, ["--lora-rank", "0"], {}, "--lora-rank"),
     (S, ["--max-samples", "0"], {}, "--max-samples"),
     (D, ["--max-samples", "-3"], {}, "--max-samples"),
+    (D, ["--max-samples", "1"], {}, "--max-samples"),  # train_test_split: an empty split
+    (D, ["--max-samples", "9", "--output-dir", "{existing}"], {}, "--max-samples"),
     (D, ["--mmap-mb", "0"], {}, "--mmap-mb"),
     (O, ["--max-samples", "0"], {}, "--max-samples"),
     (M, ["--max-new-tokens", "0"], {}, "--max-new-tokens"),

@@ -39,6 +39,7 @@ HUB_ID = "stanfordnlp/sst2"
 SST2_COLUMNS = ["idx", "sentence", "label"]  # the synthetic stand-in adds "domain": dropped
 MIN_WORDS = 6  # SST-2's train split is full of phrase fragments ("the movie"): filter them out
 TEST_FRACTION = 0.2  # train_test_split: hold out a fifth
+MIN_SAMPLES = 10  # --max-samples floor: 1.3.3 drops short sentences, then splits 80/20
 DEBUG_ROWS = 100  # select(): a small subset for quick experiments
 MAX_TOKENS = 64  # SST-2 sentences are short; truncation keeps outliers cheap
 MODEL_LABELS = ["NEGATIVE", "POSITIVE"]  # the names in the sentiment model's config.id2label
@@ -230,6 +231,9 @@ def transform_dataset(args, train) -> dict:
     batched_s = time.perf_counter() - start
     long_enough = tokenized.filter(
         lambda batch: [len(s.split()) >= MIN_WORDS for s in batch["sentence"]], batched=True)
+    if len(long_enough) < 2:  # SST-2's first rows are often fragments: few may be left
+        raise cli.UsageError(f"--max-samples {args.max_samples}: {len(long_enough)} row(s) of "
+                             f"{MIN_WORDS}+ words left, too few to split; take more")
     split = long_enough.train_test_split(test_size=TEST_FRACTION, seed=args.seed)  # DatasetDict
     subset = split["train"].select(range(min(DEBUG_ROWS, len(split["train"]))))
     cast = subset.cast_column("label", ClassLabel(names=MODEL_LABELS))  # same ids, new names
@@ -427,6 +431,9 @@ def main(argv: list[str] | None = None) -> dict:
                         help="size of the memory-mapping demo in MB (default: tiny 64, else 300)")
     args = parser.parse_args(argv)
     with cli.user_errors():
+        if args.max_samples is not None and args.max_samples < MIN_SAMPLES:
+            raise cli.UsageError(f"--max-samples must be at least {MIN_SAMPLES} here (1.3.3 "
+                                 f"splits the rows), got {args.max_samples}")
         data_format = check_data_file(args.data_file, args.text_column) if args.data_file else None
         cli.start(args, "1.3 Working with the Datasets library")
         from coursekit import report
