@@ -5,7 +5,8 @@ One table, CASES: (script, argv, environment, what the line must name). The flag
 before any model loads, or just after the run's start (an unknown --model, a missing
 --train-file): then the output folder `cli.start` created must be gone again. Placeholders in
 argv: {out} a new output folder, {existing} one holding a previous run's results, {file} a
-regular file, {empty} an empty folder, {data:NAME} a data file from DATA_FILES.
+regular file, {empty} an empty folder, {data:NAME} a data file from DATA_FILES, {model:NAME}
+a model folder from MODEL_FOLDERS.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ DATA_FILES = {
     "broken.jsonl": b'{"sentence": "fine", "label": 1}\n{"sentence": \n',
     "notes.txt": b"sentence,label\nfine,1\n",
     "latin1.csv": "sentence,label\ncaf\u00e9 cr\u00e8me,1\n".encode("latin-1"),
+}
+DISTILBERT = b'{"model_type": "distilbert", "vocab_size": 100}'
+MODEL_FOLDERS = {  # never loaded: refused before any library reads them
+    "no-weights": {"config.json": DISTILBERT},
+    "bad-config": {"config.json": b'{"model_type": "distil', "model.safetensors": b"x"},
+    "list-config": {"config.json": b"[1, 2]", "model.safetensors": b"x"},
+    "pickle-only": {"config.json": DISTILBERT, "pytorch_model.bin": b"\x80\x04cos\nsystem\n"},
 }
 
 CASES = [  # script, argv, environment, text the one line must contain
@@ -120,6 +128,12 @@ CASES = [  # script, argv, environment, text the one line must contain
     (F, ["--model", "{empty}"], {}, "empty-folder"),
     (S, ["--model", "{file}"], {}, "a-file"),
     (H, ["--model", "no-such-owner/no-such-model"], {}, "no-such-owner/no-such-model"),
+    (H, ["--model", "{model:no-weights}"], {}, "no-weights' has no .safetensors"),
+    (H, ["--model", "{model:pickle-only}"], {}, "only pytorch_model.bin: pickle"),
+    (S, ["--model", "{model:pickle-only}"], {}, "only pytorch_model.bin: pickle"),
+    (H, ["--model", "{model:bad-config}"], {}, "bad-config/config.json"),
+    (B, ["--model", "{model:bad-config}"], {}, "bad-config/config.json"),
+    (F, ["--model", "{model:list-config}"], {}, "list-config/config.json"),
     (F, ["--model", "no-such-owner/no-such-model", "--output-dir", "{existing}"], {},
      "no-such-owner/no-such-model"),
     # data files
@@ -169,6 +183,10 @@ def places(tmp_path, monkeypatch):
     (inputs / "a-file").write_text("not a folder")
     for name, content in DATA_FILES.items():
         (inputs / name).write_bytes(content)
+    for name, files in MODEL_FOLDERS.items():
+        (inputs / name).mkdir()
+        for file, content in files.items():
+            (inputs / name / file).write_bytes(content)
     monkeypatch.chdir(work)
     return {"{out}": str(work / "out"), "{existing}": str(work / "existing"),
             "{file}": str(inputs / "a-file"), "{empty}": str(inputs / "empty-folder"),
@@ -178,7 +196,7 @@ def places(tmp_path, monkeypatch):
 def _fill(argv: list[str], places: dict) -> list[str]:
     filled = []
     for arg in argv:
-        arg = re.sub(r"\{data:([^}]+)\}", lambda m: str(places["inputs"] / m[1]), arg)
+        arg = re.sub(r"\{(?:data|model):([^}]+)\}", lambda m: str(places["inputs"] / m[1]), arg)
         for key in ("{out}", "{existing}", "{file}", "{empty}"):
             arg = arg.replace(key, places[key])
         filled.append(arg)

@@ -127,6 +127,17 @@ def test_local_folder_without_config_is_rejected(tmp_path):
         hub.resolve_model("sentiment", "class", override=str(tmp_path))
 
 
+def test_saved_model_folder_passes_the_folder_checks(zoo, tmp_path):
+    """A folder save_pretrained wrote is accepted; the same config beside a pickle is not (the
+    bad folders' one-line errors are in test_bad_inputs.py)."""
+    saved = zoo["tiny-distilbert-sst2"]
+    assert hub.resolve_model("sentiment", "class", override=str(saved)).source == "local"
+    (tmp_path / "config.json").write_bytes((saved / "config.json").read_bytes())
+    (tmp_path / "pytorch_model.bin").write_bytes(b"not read")
+    with pytest.raises(cli.UsageError, match="only pytorch_model.bin: pickle files"):
+        hub.check_model_folder(tmp_path, str(tmp_path))
+
+
 def test_class_dataset_offline_falls_back_to_synthetic_rows_with_hub_columns(capsys):
     rows = hub.load_dataset_for("sentiment", "class", "validation", n=30)
     assert len(rows) == 30 and {"idx", "sentence", "label"} <= set(rows.column_names)

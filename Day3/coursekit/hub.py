@@ -9,6 +9,7 @@ is needed, or fall back to the tiny profile with one clear banner.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -229,15 +230,33 @@ def _resolve_model(role: str, profile: str, override: str | None) -> ModelChoice
     return ModelChoice(role, wanted, str(tiny.tiny_model_path(tiny_name)), "tiny")
 
 
+def check_model_folder(folder: Path, name: str) -> Path:
+    """A saved model, before any library reads it: config.json with a model_type, and weights
+    as safetensors (pickled .bin/.pt weights can run code when loaded: the course refuses them)."""
+    config = folder / "config.json"
+    if not config.is_file():
+        raise UsageError(f"folder {name!r} holds no config.json: not a saved model")
+    try:
+        model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
+    except (ValueError, AttributeError):  # bad JSON or UTF-8 (ValueErrors), or not an object
+        model_type = None
+    if not isinstance(model_type, str) or not model_type:
+        raise UsageError(f"{str(config)!r} is not a model config (unreadable, or no model_type)")
+    if not any(folder.glob("*.safetensors")):
+        pickles = sorted(p.name for p in folder.glob("*") if p.suffix in (".bin", ".pt", ".pth"))
+        raise UsageError(f"folder {name!r} has no .safetensors weights" + (
+            f", only {', '.join(pickles)}: pickle files can run code when loaded, the course "
+            f"loads safetensors only (save_pretrained writes them)" if pickles else ""))
+    return folder
+
+
 def _resolve_override(role: str, name: str) -> ModelChoice:
     """--model NAME: a local folder, a tiny zoo name, or a Hub id (checked, never a fallback)."""
     from coursekit import tiny
 
     folder = Path(name).expanduser()
     if folder.is_dir():
-        if not (folder / "config.json").exists():
-            raise UsageError(f"folder {name!r} holds no config.json: not a saved model")
-        return ModelChoice(role, name, str(folder), "local")
+        return ModelChoice(role, name, str(check_model_folder(folder, name)), "local")
     if name in tiny.BUILDERS:
         return ModelChoice(role, name, str(tiny.tiny_model_path(name)), "tiny")
     if not HUB_ID.match(name):
