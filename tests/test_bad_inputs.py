@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from helpers import ROOT, load_script
@@ -122,6 +123,8 @@ CASES = [  # script, argv, environment, text the one line must contain
     (U, ["--output-dir", "{file}"], {}, "a-file"),
     (J, ["--output-dir", "{file}", "--no-ui"], {}, "a-file"),
     (L, ["--output-dir", "{file}/results"], {}, "a-file"),
+    *[(script, ["--output-dir", "/proc/day3-out"], {}, "/proc/day3-out") for script in (H, T)
+      if Path("/proc/self").is_dir()],  # Linux: nobody, root included, makes a folder there
     # model folders and ids, refused after the start: the new output folder must go again
     (H, ["--model", "{empty}"], {}, "empty-folder"),
     (H, ["--model", "{empty}", "--output-dir", "{out}/a/b"], {}, "empty-folder"),
