@@ -76,6 +76,8 @@ CASES = [  # script, argv, environment, text the one line must contain
     (B, ["--learning-rate", "nan"], {}, "--learning-rate"),
     (B, ["--num-labels", "0"], {}, "--num-labels"),
     (B, ["--num-labels", "1"], {}, "--num-labels"),
+    (B, ["--mode", "single", "--strategies", "temperature"], {}, "--strategies"),
+    (M, ["--task", "ner", "--model", "dslim/bert-base-NER"], {}, "--model"),
     (X, ["--learning-rate", "inf"], {}, "--learning-rate"),
     (X, ["--lora-rank", "0"], {}, "--lora-rank"),
     (S, ["--lora-rank", "0"], {}, "--lora-rank"),

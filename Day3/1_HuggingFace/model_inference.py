@@ -319,7 +319,8 @@ def compare_sampling(args, models, choices) -> dict:
                      "repeats": texts[0] == texts[1], "other_seeds": texts[2:],
                      "distinct": len({texts[0], *texts[2:]}), "seconds": seconds[0]})
     report.table(f"{choice.name}: {prompt!r} (seed {args.seed})",
-                 ["setting", "output", "same seed, same text", "distinct in 4 seeds", "s"],
+                 ["setting", "output", "same seed, same text",
+                  f"distinct in {OTHER_SEEDS + 1} seeds", "s"],
                  [[r["setting"], r["output"], r["repeats"], r["distinct"], r["seconds"]]
                   for r in rows])
     report.note("greedy ignores the seed; a higher temperature flattens the next-token "
@@ -440,8 +441,11 @@ def main(argv: list[str] | None = None) -> dict:
                         help="longest generated answer, in tokens (default: %(default)s)")
     args = parser.parse_args(argv)
     with cli.user_errors():
-        device = cli.start(args, "1.4 Using models from Hugging Face")
         tasks = TASKS if args.task == "all" else (args.task,)
+        if args.model and not any("sentiment" in STEPS[task][2] for task in tasks):
+            raise cli.UsageError(f"--model replaces the text-classification model, which "
+                                 f"--task {args.task} does not use")
+        device = cli.start(args, "1.4 Using models from Hugging Face")
         choices = choose_models(args, list(dict.fromkeys(
             role for task in tasks for role in STEPS[task][2])))
         results = {"profile": args.profile, "task": args.task, "models": {

@@ -99,7 +99,10 @@ def parse_args(argv):
                              "text and label columns, instead of the profile's dataset")
     parser.add_argument("--num-labels", type=cli.int_at_least(2), default=2,  # 1 = regression
                         help="classes in --train-file (default: %(default)s)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.mode == "single" and args.strategies:  # would be silently ignored
+        parser.error("--strategies applies to --mode multi or compare, not single")
+    return args
 
 
 # ---------------------------------------------------------------- 3.3 set up
