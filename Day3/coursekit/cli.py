@@ -249,7 +249,8 @@ def start(args, title: str, needs_hub: bool | None = None):
     """Check the flags, seed, print the run header, quiet the libraries; return the device.
 
     `needs_hub` says whether the run may call the Hub (default: unless the profile is tiny and
-    no --model is given); only then is the network probed and the offline banner shown.
+    --model, if given, is a local folder, a zoo name or a packaged model); only then is the
+    network probed and the offline banner shown.
     """
     from coursekit import device, hub, quiet, report
 
@@ -266,7 +267,7 @@ def start(args, title: str, needs_hub: bool | None = None):
     quiet.library_output(verbose=getattr(args, "verbose", False))  # no library bars or reports
     # Decide online/offline now, before any Hub call, and say so at once if offline.
     if needs_hub is None:
-        needs_hub = args.profile != "tiny" or bool(args.model)
+        needs_hub = args.profile != "tiny" or bool(args.model and hub.needs_the_hub(args.model))
     if needs_hub and not hub.network_status().online:
         hub.show_offline_banner(args.profile)
     return dev

@@ -250,6 +250,14 @@ def check_model_folder(folder: Path, name: str) -> Path:
     return folder
 
 
+def needs_the_hub(name: str) -> bool:
+    """Does --model NAME need the Hub? Not a local folder, a zoo name or a packaged model."""
+    from coursekit import tiny
+
+    return not (Path(name).expanduser().is_dir() or name in tiny.BUILDERS
+                or packaged_model(name)) and bool(HUB_ID.match(name))
+
+
 def _resolve_override(role: str, name: str) -> ModelChoice:
     """--model NAME: a local folder, a tiny zoo name, or a Hub id (checked, never a fallback)."""
     from coursekit import tiny
