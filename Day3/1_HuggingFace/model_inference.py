@@ -288,7 +288,8 @@ def answer_questions(args, models, choices) -> dict:
         outputs, seconds = ask_instruction_models(models, prompt, args.max_new_tokens,
                                                   extractive=extractive)
         outputs["extractive"], probability = outputs["extractive"]
-        rows.append({"input": ex["question"], "context": ex["context"],
+        rows.append({"input": f"{ex['question']} | context: {ex['context']}",  # one question
+                     "question": ex["question"], "context": ex["context"],  # has many contexts
                      "reference": ex["answers"]["text"][0], "outputs": outputs,
                      "span_probability": probability, "seconds": seconds})
     show_rows("Extractive span (start/end logits) vs Flan-T5 vs chat model", rows, choices["chat"])
