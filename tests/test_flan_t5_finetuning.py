@@ -83,6 +83,17 @@ def test_full_fine_tuning_forgets_the_probe_tasks(results):
     assert sum(drop > 0.1 for drop in full["forgetting"].values()) >= 2  # not one task only
 
 
+def test_forgetting_examples_show_probes_that_full_fine_tuning_changed(results):
+    res, _ = results
+    examples = res["forgetting_examples"]
+    assert set(examples) == set(res["before"]["probe"])  # one per probe task
+    changed = [t for t, e in examples.items() if e["full"] != e["base model"]]
+    assert len(changed) >= 2  # full fine-tuning forgot on at least two tasks (see above)
+    right_then = [t for t in changed if examples[t]["base model"] == examples[t]["reference"]]
+    assert right_then  # and at least one was right before
+    assert "probe_answers" not in res["before"]  # every answer stays out of results.json
+
+
 def test_replay_recovers_at_least_half_of_the_drop(results):
     res, _ = results
     replay = res["strategies"]["replay"]

@@ -225,14 +225,15 @@ def evaluate_model(model, tokenizer, test_rows: list, probes: dict, recipe: dict
     # Max over a dialogue's references (evaluate's rouge does the same): a summary is as good as
     # the annotator it agrees with most; averaging would punish a valid wording of the same facts.
     rouge = metrics.rouge(predictions, [r["references"] for r in test_rows])
-    probe, samples = {}, {"summarization": predictions[0]}
+    probe, samples, answers = {}, {"summarization": predictions[0]}, {}
     for task, rows in probes.items():
-        outputs = generate(model, tokenizer, [r["prompt"] for r in rows],
-                           min(32, recipe["new_tokens"]))
-        probe[task] = metrics.exact_match(outputs, [r["target"] for r in rows])
-        samples[task] = outputs[0]
+        answers[task] = generate(model, tokenizer, [r["prompt"] for r in rows],
+                                 min(32, recipe["new_tokens"]))
+        probe[task] = metrics.exact_match(answers[task], [r["target"] for r in rows])
+        samples[task] = answers[task][0]
     return {"target_rougeL": rouge["rougeL"], "target_rouge1": rouge["rouge1"],
-            "probe": probe, "probe_avg": sum(probe.values()) / len(probe), "samples": samples}
+            "probe": probe, "probe_avg": sum(probe.values()) / len(probe), "samples": samples,
+            "probe_answers": answers}
 
 
 def evaluate_before(model, tokenizer, test_rows, probes, recipe) -> dict:
@@ -245,7 +246,6 @@ def evaluate_before(model, tokenizer, test_rows, probes, recipe) -> dict:
                  ["task", "score", "first output"],
                  [[t, v, before["samples"][t]] for t, v in scores.items()]
                  + [["probe average", before["probe_avg"], ""]])
-    before["first_targets"] = {t: rows[0]["target"] for t, rows in probes.items()}
     return before
 
 
@@ -348,7 +348,23 @@ def fine_tune(name: str, args, choice, tokenizer, rows: list, plan: dict, recipe
     return trainer.model, info
 
 
-def measure_forgetting(before: dict, runs: dict) -> dict:
+def forgetting_examples(before: dict, runs: dict, probes: dict) -> dict:
+    """Per task, a probe the base model got right and full fine-tuning answers differently
+    (else any probe full fine-tuning changed, else the first): forgetting, one answer at a time."""
+    examples = {}
+    for task, rows in probes.items():
+        base = before["probe_answers"][task]
+        full = runs["full"]["after"]["probe_answers"][task] if "full" in runs else base
+        changed = [i for i in range(len(rows)) if full[i] != base[i]]
+        right_then = [i for i in changed if base[i].strip() == rows[i]["target"].strip()]
+        i = (right_then or changed or [0])[0]
+        examples[task] = {"probe": i, "reference": rows[i]["target"], "base model": base[i],
+                          **{name: r["after"]["probe_answers"][task][i]
+                             for name, r in runs.items()}, "full changed it": bool(changed)}
+    return examples
+
+
+def measure_forgetting(before: dict, runs: dict, probes: dict) -> dict:
     """2.5.6 (2.3) Forgetting = probe score before - after, per task and on average."""
     from coursekit import report
 
@@ -376,13 +392,14 @@ def measure_forgetting(before: dict, runs: dict) -> dict:
                  [[name, *[f"{before['probe'][t]:.2f} -> {r['after']['probe'][t]:.2f}"
                            for t in tasks]] for name, r in runs.items()])
     clip = lambda text: text if len(text) <= 28 else text[:26] + " ..."
-    report.table("Signs of forgetting: answers to the first probe of each task",
-                 ["model", *tasks],
-                 [["reference", *[clip(before["first_targets"][t]) for t in tasks]],
-                  ["base model", *[clip(before["samples"][t]) for t in tasks]]]
-                 + [[name, *[clip(r["after"]["samples"][t]) for t in tasks]]
-                    for name, r in runs.items()])
-    return {"full_drop": full_drop}
+    examples = forgetting_examples(before, runs, probes)
+    for run in [before, *[r["after"] for r in runs.values()]]:
+        run.pop("probe_answers")  # every answer: used above, too long for results.json
+    report.table("Signs of forgetting: per task, a probe the base model got right and full "
+                 "fine-tuning answers differently", ["model", *tasks],
+                 [[who, *[clip(examples[t][who]) for t in tasks]]
+                  for who in ["reference", "base model", *runs]])
+    return {"full_drop": full_drop, "forgetting_examples": examples}
 
 
 def count_lora_at_real_sizes() -> list[dict]:
@@ -541,7 +558,7 @@ def main(argv: list[str] | None = None) -> dict:
                         f"average {info['after']['probe_avg']:.3f}, "
                         f"{info['train_seconds']:.1f} s of training")
         report.section("2.5.6", "Measure catastrophic forgetting (2.3)")
-        forgetting = measure_forgetting(before, runs)
+        forgetting = measure_forgetting(before, runs, probes)
         report.section("2.5.7", "Strategies to improve results, compared")
         comparison = compare_strategies(runs, before, args.output_dir)
         results = {"profile": args.profile, "model": model_info, "settings": settings,
