@@ -94,6 +94,25 @@ def test_forgetting_examples_show_probes_that_full_fine_tuning_changed(results):
     assert "probe_answers" not in res["before"]  # every answer stays out of results.json
 
 
+def test_recovered_share_needs_a_learned_target_and_small_drops_are_noise():
+    script = load_script(SCRIPT)
+    probes = {"qa": [{"target": "a"}] * 10, "sentiment": [{"target": "b"}] * 10}
+
+    def evaluated(rouge, qa, sentiment, answers):
+        return {"target_rougeL": rouge, "probe": {"qa": qa, "sentiment": sentiment},
+                "probe_avg": (qa + sentiment) / 2, "samples": {},
+                "probe_answers": {"qa": [answers] * 10, "sentiment": [answers] * 10}}
+
+    before = evaluated(0.2, 1.0, 1.0, "a")
+    runs = {"full": {"after": evaluated(0.8, 0.2, 0.4, "x"), "trainable_pct": 100.0},
+            "idle": {"after": evaluated(0.25, 1.0, 0.95, "a"), "trainable_pct": 1.0}}
+    out = script.measure_forgetting(before, runs, probes)
+    assert runs["full"]["probe_drop"] == pytest.approx(0.7)
+    assert runs["idle"]["recovered_pct"] is None  # gain 0.05 < half of full's 0.6
+    assert out["probe_noise"] == pytest.approx(1 / 20)  # p = 1: one example's worth
+    assert abs(runs["idle"]["probe_drop"]) < out["probe_noise"]  # 0.025: within noise
+
+
 def test_replay_recovers_at_least_half_of_the_drop(results):
     res, _ = results
     replay = res["strategies"]["replay"]

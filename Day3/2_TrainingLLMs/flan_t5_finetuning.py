@@ -374,19 +374,31 @@ def measure_forgetting(before: dict, runs: dict, probes: dict) -> dict:
         run["forgetting"] = {t: before["probe"][t] - s for t, s in after["probe"].items()}
         run["probe_drop"] = before["probe_avg"] - after["probe_avg"]
     full_drop = runs["full"]["probe_drop"] if "full" in runs else None
-    for run in runs.values():  # how much of full fine-tuning's forgetting a strategy avoids
+    learned_bar = 0.5 * runs["full"]["target_gain"] if "full" in runs else 0.0
+    # Recovered %: how much of full fine-tuning's forgetting a strategy avoids, counted only if
+    # it learned the target (half of full's gain): learning nothing also forgets nothing.
+    for run in runs.values():
+        learned = run["target_gain"] >= learned_bar
         run["recovered_pct"] = (100 * (full_drop - run["probe_drop"]) / full_drop
-                                if full_drop and full_drop > 0 else None)
+                                if learned and full_drop and full_drop > 0 else None)
+    n = sum(len(rows) for rows in probes.values())  # probe answers in the average
+    p = before["probe_avg"]
+    noise = max(2 * math.sqrt(2 * p * (1 - p) / n), 1 / n)  # 2 standard errors, >= 1 example
+    mark = lambda drop: f"{drop:.3f}" + (" (noise)" if abs(drop) < noise else "")
     report.table("Target gain and forgetting (drop = probe average before - after)",
                  ["strategy", "ROUGE-L", "gain", "probe avg", "drop", "recovered %",
                   "trained %"],
                  [["base model", before["target_rougeL"], "-", before["probe_avg"], "-", "-",
                    "-"]]
                  + [[name, r["after"]["target_rougeL"], r["target_gain"],
-                     r["after"]["probe_avg"], r["probe_drop"],
-                     "-" if name == "full" or r["recovered_pct"] is None
-                     else f"{r['recovered_pct']:.0f}", f"{r['trainable_pct']:.2f}"]
-                    for name, r in runs.items()])
+                     r["after"]["probe_avg"], mark(r["probe_drop"]),
+                     "-" if name == "full" else "target not learned"
+                     if r["recovered_pct"] is None else f"{r['recovered_pct']:.0f}",
+                     f"{r['trainable_pct']:.2f}"] for name, r in runs.items()])
+    report.note(f"one probe answer is worth 1/{n} = {1 / n:.4f} of the average; a drop under "
+                f"{noise:.3f} (2 standard errors at {p:.2f}) is within noise. Recovered % "
+                f"counts only strategies whose target gain is at least half of full "
+                f"fine-tuning's ({learned_bar:.3f}): learning nothing also forgets nothing")
     tasks = list(before["probe"])
     report.table("Forgetting per task (exact match before -> after)", ["strategy", *tasks],
                  [[name, *[f"{before['probe'][t]:.2f} -> {r['after']['probe'][t]:.2f}"
@@ -399,7 +411,8 @@ def measure_forgetting(before: dict, runs: dict, probes: dict) -> dict:
                  "fine-tuning answers differently", ["model", *tasks],
                  [[who, *[clip(examples[t][who]) for t in tasks]]
                   for who in ["reference", "base model", *runs]])
-    return {"full_drop": full_drop, "forgetting_examples": examples}
+    return {"full_drop": full_drop, "probe_noise": noise, "learned_bar": learned_bar,
+            "forgetting_examples": examples}
 
 
 def count_lora_at_real_sizes() -> list[dict]:
