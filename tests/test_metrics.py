@@ -47,3 +47,9 @@ def test_mismatched_or_empty_inputs_are_rejected():
         metrics.accuracy([1, 0], [1])
     with pytest.raises(ValueError, match="no predictions"):
         metrics.exact_match([], [])
+
+
+def test_noise_level_is_two_standard_errors_and_at_least_one_example():
+    assert metrics.noise_level(0.5, 100) == pytest.approx(2 * (2 * 0.25 / 100) ** 0.5)  # 0.141
+    assert metrics.noise_level(1.0, 20) == pytest.approx(1 / 20)  # perfect scores: one example
+    assert metrics.noise_level(0.9, 1000) < metrics.noise_level(0.9, 100)  # more data, less

@@ -366,7 +366,7 @@ def forgetting_examples(before: dict, runs: dict, probes: dict) -> dict:
 
 def measure_forgetting(before: dict, runs: dict, probes: dict) -> dict:
     """2.5.6 (2.3) Forgetting = probe score before - after, per task and on average."""
-    from coursekit import report
+    from coursekit import metrics, report
 
     for run in runs.values():
         after = run["after"]
@@ -383,7 +383,7 @@ def measure_forgetting(before: dict, runs: dict, probes: dict) -> dict:
                                 if learned and full_drop and full_drop > 0 else None)
     n = sum(len(rows) for rows in probes.values())  # probe answers in the average
     p = before["probe_avg"]
-    noise = max(2 * math.sqrt(2 * p * (1 - p) / n), 1 / n)  # 2 standard errors, >= 1 example
+    noise = metrics.noise_level(p, n)  # 2 standard errors, at least one example
     mark = lambda drop: f"{drop:.3f}" + (" (noise)" if abs(drop) < noise else "")
     report.table("Target gain and forgetting (drop = probe average before - after)",
                  ["strategy", "ROUGE-L", "gain", "probe avg", "drop", "recovered %",

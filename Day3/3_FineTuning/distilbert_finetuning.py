@@ -460,7 +460,7 @@ def fine_tune_multi(args, setup: dict, data: dict, strategy: str) -> dict:
     return result
 
 
-def show_multi_task(args, runs: dict, names: list[str]) -> None:
+def show_multi_task(args, runs: dict, names: list[str], chance: dict[str, float]) -> None:
     from coursekit import report
     from evaluation import plot_task_curves
 
@@ -478,13 +478,14 @@ def show_multi_task(args, runs: dict, names: list[str]) -> None:
     report.note("a task that gets fewer batches learns later: watch the small task's curve")
     history = [row for run in runs.values() for row in run["history"]]
     plot_task_curves(history, args.output_dir, "task_curves",
-                     "Validation accuracy per task during multi-task training")
+                     "Validation accuracy per task during multi-task training", chance)
 
 
 # ---------------------------------------------------------------- 3.5 compare
-def compare_single_and_multi(args, single: dict, multi: dict, names: list[str]) -> dict:
+def compare_single_and_multi(args, single: dict, multi: dict, names: list[str],
+                             chance: dict[str, float], test_sizes: dict[str, int]) -> dict:
     """3.5 Quality per task, transfer (+) or interference (-), parameters served, time."""
-    from coursekit import report
+    from coursekit import metrics, report
 
     served_single = sum(single[n]["parameters"] for n in names)
     rows = [["single-task x2", *[single[n]["accuracy"] for n in names],
@@ -497,19 +498,27 @@ def compare_single_and_multi(args, single: dict, multi: dict, names: list[str]) 
         rows.append([f"multi-task ({strategy})", *[run[n]["accuracy"] for n in names],
                      run["heldout"], run["parameters"], run["seconds"]])
     report.table("Single-task vs multi-task (test accuracy; parameters to serve both tasks)",
-                 ["models", *names, "held-out domain acc.", "parameters served", "time s"], rows)
+                 ["models", *names, "held-out domain", "parameters served", "time s"], rows)
+    report.note("chance (guessing): " + ", ".join(f"{n} {chance[n]:.2f}" for n in names)
+                + ", held-out domain 0.50: a held-out score near 0.50 means nothing transferred")
+    noise = {n: metrics.noise_level(single[n]["accuracy"], test_sizes[n]) for n in names}
+    mark = lambda n, d: f"{d:+.3f}" + (" (noise)" if abs(d) < noise[n] else "")
     report.table("Transfer (+) or interference (-): multi-task minus single-task accuracy",
-                 ["strategy", *names], [[s, *[t[n] for n in names]] for s, t in transfer.items()])
+                 ["strategy", *names],
+                 [[s, *[mark(n, t[n]) for n in names]] for s, t in transfer.items()])
+    report.note("one test example is worth " + ", ".join(
+        f"1/{test_sizes[n]} = {1 / test_sizes[n]:.3f} ({n})" for n in names) + "; a difference "
+        "under 2 standard errors (" + ", ".join(f"{noise[n]:.3f}" for n in names) + ") is noise")
     best = max(multi, key=lambda s: sum(multi[s][n]["accuracy"] for n in names))
     saved = 1 - multi[best]["parameters"] / served_single
     report.note(f"one multi-task model serves both tasks with {saved:.0%} fewer parameters "
                 f"than two single-task models (the encoder is shared)")
-    plot_comparison(args.output_dir, single, multi, names)
+    plot_comparison(args.output_dir, single, multi, names, chance)
     return {"rows": rows, "transfer": transfer, "parameters_saved": round(saved, 4),
             "best_strategy": best}
 
 
-def plot_comparison(output_dir, single: dict, multi: dict, names: list[str]):
+def plot_comparison(output_dir, single: dict, multi: dict, names: list[str], chance: dict):
     """Test accuracy per task (and on the held-out domain), one bar per model."""
     from evaluation import plot_grouped_bars
 
@@ -518,7 +527,8 @@ def plot_comparison(output_dir, single: dict, multi: dict, names: list[str]):
     scores["held-out domain"] = [single["sentiment"]["heldout"],
                                  *[multi[s]["heldout"] for s in multi]]
     return plot_grouped_bars(scores, ["single", *multi], output_dir, "single_vs_multi",
-                             "Single-task vs multi-task models, per task", "test accuracy")
+                             "Single-task vs multi-task models, per task", "test accuracy",
+                             chance=[*[chance[n] for n in names], 0.5])
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -546,6 +556,7 @@ def main(argv: list[str] | None = None) -> dict:
                    "source": setup["source"], "training": plan, "lengths": data["lengths"],
                    "leakage": data["leakage"], "padding": data["padding"]}
         names = list(data["tasks"])
+        chance = {n: 1 / len(data["tasks"][n]["label_names"]) for n in names}  # guessing
         if args.mode in ("single", "compare"):
             report.section("3.3.3", "Single-task fine-tuning")
             single = {n: fine_tune_single(args, setup, data, n) for n in names}
@@ -554,11 +565,13 @@ def main(argv: list[str] | None = None) -> dict:
         if args.mode in ("multi", "compare"):
             report.section("3.4", "Multi-task fine-tuning: one encoder, two heads")
             multi = {s: fine_tune_multi(args, setup, data, s) for s in args.strategies}
-            show_multi_task(args, multi, names)
+            show_multi_task(args, multi, names, chance)
             results["multi"] = multi
         if args.mode == "compare":
             report.section("3.5", "Single-task vs multi-task, and generalization")
-            results["comparison"] = compare_single_and_multi(args, single, multi, names)
+            results["comparison"] = compare_single_and_multi(
+                args, single, multi, names, chance,
+                {n: len(data["tasks"][n]["test"]) for n in names})
         report.write_results(args.output_dir, results)
     return results
 

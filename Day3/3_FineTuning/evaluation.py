@@ -181,9 +181,11 @@ def plot_confusion(matrix: list[list[int]], label_names: list[str], output_dir, 
     size = len(label_names)
     fig, ax = plt.subplots(figsize=(1.2 * size + 2, 1.1 * size + 1.5))
     ax.imshow(matrix, cmap="Blues")
+    top = max(max(row) for row in matrix) or 1
     for i in range(size):
-        for j in range(size):
-            ax.text(j, i, str(matrix[i][j]), ha="center", va="center", fontsize=9)
+        for j in range(size):  # white on the dark cells, black on the light ones
+            ax.text(j, i, str(matrix[i][j]), ha="center", va="center", fontsize=10,
+                    color="white" if matrix[i][j] > top / 2 else "black")
     ax.set_xticks(range(size), label_names, rotation=30)
     ax.set_yticks(range(size), label_names)
     ax.set_xlabel("predicted")
@@ -200,8 +202,9 @@ def steps_to_reach(history: list[dict], task: str, level: float, run: str = "") 
     return None
 
 
-def plot_task_curves(history: list[dict], output_dir, name: str, heading: str) -> Path:
-    """Validation accuracy during training: one panel per task, one line per run."""
+def plot_task_curves(history: list[dict], output_dir, name: str, heading: str,
+                     chance: dict[str, float]) -> Path:
+    """Validation accuracy during training: one panel per task, one line per run, and chance."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -216,6 +219,8 @@ def plot_task_curves(history: list[dict], output_dir, name: str, heading: str) -
             rows = [row for row in history if row.get("run", "") == run]
             ax.plot([r["step"] for r in rows], [r[task] for r in rows], marker="o",
                     markersize=3, label=run or task)
+        ax.axhline(chance[task], color="grey", linestyle="--", linewidth=1,
+                   label=f"chance ({chance[task]:.2f})")
         ax.set_title(task)
         ax.set_xlabel("training step")
         ax.set_ylim(0, 1.02)
@@ -226,8 +231,11 @@ def plot_task_curves(history: list[dict], output_dir, name: str, heading: str) -
 
 
 def plot_grouped_bars(scores: dict[str, list[float]], series: list[str], output_dir, name: str,
-                      heading: str, ylabel: str) -> Path:
-    """One group of bars per key of `scores`, one bar per series (e.g. per model)."""
+                      heading: str, ylabel: str, chance: list[float] | None = None) -> Path:
+    """One group of bars per key of `scores`, one bar per series (e.g. per model).
+
+    `chance`, one value per group, draws a dashed line across that group: the score of guessing.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -239,10 +247,14 @@ def plot_grouped_bars(scores: dict[str, list[float]], series: list[str], output_
         bars = ax.bar([j + i * width for j in range(len(scores))],
                       [values[i] for values in scores.values()], width, label=label)
         ax.bar_label(bars, fmt="%.2f", fontsize=7)
+    for j, level in enumerate(chance or []):
+        ax.hlines(level, j - width / 2 - 0.03, j + width * (len(series) - 0.5) + 0.03,
+                  colors="grey", linestyles="--", linewidth=1.2,
+                  label="chance" if j == 0 else None)
     ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(scores))],
                   list(scores))
     ax.set_ylabel(ylabel)
-    ax.set_ylim(0, 1.3)  # room for the legend above the bars
+    ax.set_ylim(0, 1.08)  # scores run to 1; the legend sits beside the plot
     ax.set_title(heading)
-    ax.legend(fontsize=8, ncol=len(series), loc="upper center")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     return report.save_figure(fig, output_dir, name)

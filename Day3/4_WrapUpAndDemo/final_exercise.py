@@ -385,7 +385,7 @@ def present_results(args, runs: dict, test_size: int, parts) -> dict:
                        "macro-F1": [runs["baseline"]["macro_f1"], runs["lora"]["macro_f1"]]},
                       ["baseline", "LoRA"], args.output_dir, "final_comparison",
                       "The SST-2 model on a new domain: as it is, and adapted with LoRA",
-                      "score on the test reviews")
+                      "score on the test reviews", chance=[0.5, 0.5])  # two classes
     return {k: v.item() if hasattr(v, "item") else v for k, v in comparison.items()}
 
 

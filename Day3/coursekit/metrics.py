@@ -70,6 +70,17 @@ def bleu(predictions: list[str], references: list[str]) -> float:
     return float(sacrebleu.corpus_bleu(predictions, [references]).score)
 
 
+def noise_level(score: float, n: int) -> float:
+    """How far apart two accuracies on the same n examples may be by chance alone.
+
+    Two standard errors of a difference of two proportions at `score`, and never less than one
+    example's worth (1/n): a smaller difference is noise, not a result.
+    """
+    import math
+
+    return max(2 * math.sqrt(2 * score * (1 - score) / n), 1 / n)
+
+
 def _check_lengths(predictions, references) -> None:
     if len(predictions) != len(references):
         raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
