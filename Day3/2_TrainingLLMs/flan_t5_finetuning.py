@@ -431,7 +431,7 @@ def count_lora_at_real_sizes() -> list[dict]:
     return rows
 
 
-def compare_strategies(runs: dict, before: dict, output_dir: Path) -> dict:
+def compare_strategies(runs: dict, before: dict, output_dir: Path, noise: float) -> dict:
     """2.5.7 Target score against forgetting: up and to the left is better."""
     import matplotlib
 
@@ -439,17 +439,18 @@ def compare_strategies(runs: dict, before: dict, output_dir: Path) -> dict:
     import matplotlib.pyplot as plt
     from coursekit import report
 
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.scatter([0], [before["target_rougeL"]], color="grey", marker="s")
-    ax.annotate("base model", (0, before["target_rougeL"]), textcoords="offset points",
-                xytext=(6, 4))
-    for name, run in runs.items():
-        ax.scatter([run["probe_drop"]], [run["after"]["target_rougeL"]], s=60)
-        ax.annotate(name, (run["probe_drop"], run["after"]["target_rougeL"]),
-                    textcoords="offset points", xytext=(6, 4))
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.axvspan(-noise, noise, color="grey", alpha=0.15, label=f"drop within noise (±{noise:.3f})")
+    ax.scatter([0], [before["target_rougeL"]], color="grey", marker="s", s=60,
+               label="base model (before)")
+    for name, run in runs.items():  # a legend, not labels beside the points: those overlap
+        ax.scatter([run["probe_drop"]], [run["after"]["target_rougeL"]], s=70, label=name,
+                   edgecolor="black", linewidth=0.5)
     ax.set_xlabel("forgetting: probe-task average drop (exact match)")
-    ax.set_ylabel("target task ROUGE-L after fine-tuning")
+    ax.set_ylabel("target task ROUGE-L (test dialogues)")
+    ax.set_ylim(0, 1.02)
     ax.set_title("Target score vs forgetting (up and to the left is better)")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     plot = report.save_figure(fig, output_dir, "target_vs_forgetting")
     real = count_lora_at_real_sizes() if "lora" in runs else []
     if real:
@@ -573,7 +574,7 @@ def main(argv: list[str] | None = None) -> dict:
         report.section("2.5.6", "Measure catastrophic forgetting (2.3)")
         forgetting = measure_forgetting(before, runs, probes)
         report.section("2.5.7", "Strategies to improve results, compared")
-        comparison = compare_strategies(runs, before, args.output_dir)
+        comparison = compare_strategies(runs, before, args.output_dir, forgetting["probe_noise"])
         results = {"profile": args.profile, "model": model_info, "settings": settings,
                    "training": plan, "data": {"train": len(train_rows), "test": len(test_rows),
                                               "test_references": references,
