@@ -18,8 +18,8 @@ Run (after the day's scripts have written their outputs/):
     python Day3/4_WrapUpAndDemo/course_summary.py --parts dpo --dpo-steps 60
 
 Time and memory (2 CPU cores shared with other jobs, measured):
-    tiny:  about 2.5 min: report seconds, DPO 35 to 65 s of training (3 seeds), deploy about
-           75 s (mostly timing DistilBERT at real size); 1.5 GB RAM
+    tiny:  54 s (load 2): report seconds, DPO 9 s of training on one thread, the rest mostly
+           timing DistilBERT at real size in 5.3; 1.2 GB RAM
     class: SmolLM2-135M-Instruct DPO (8 steps of 8 pairs: one pass) and the SST-2 distilbert
            in int8 on 400 reviews: 9 min on the real-size stand-ins, 2 cores shared with a test
            run (load 2.5 to 3), 6.5 of them DPO (48 s a step: policy, reference and the 49,152-
