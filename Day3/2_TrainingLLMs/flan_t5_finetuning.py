@@ -518,7 +518,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--interrupt-after", type=cli.positive_int, default=None,
                         help="stop training at this step, as a crash would (to try --resume)")
     args = parser.parse_args(argv)
-    with cli.user_errors():
+    with cli.user_errors(resume_hint=True):
         device = cli.start(args, "2.5 Fine-tuning Flan-T5, and catastrophic forgetting")
         from coursekit import hub, report
 

@@ -232,8 +232,12 @@ def _remove_created_output() -> None:
 
 
 @contextlib.contextmanager
-def user_errors():
-    """Turn UsageError into one line on stderr and exit status 2."""
+def user_errors(resume_hint: bool = False):
+    """Turn UsageError into one line on stderr and exit status 2, and Ctrl-C into one line and
+    exit status 130 (the shell's code for SIGINT), with no traceback either way.
+
+    `resume_hint`: the script can continue an interrupted run with --resume; say so on Ctrl-C.
+    """
     _created_output.clear()  # a new run: only its own folder may be removed
     try:
         yield
@@ -241,6 +245,11 @@ def user_errors():
         _remove_created_output()
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        then = ("run the same command with --resume to continue from the last checkpoint"
+                if resume_hint else "run the command again to start over")
+        print(f"\ninterrupted (Ctrl-C): {then}", file=sys.stderr)  # below a progress bar
+        raise SystemExit(130) from None
     finally:
         _created_output.clear()
 
