@@ -63,6 +63,10 @@ def tiny_model_path(name: str, seed: int = DEFAULT_SEED, verbose: bool = True) -
     # Build into a temporary folder and rename at the end: an interrupted build leaves no
     # half-written model behind, and two processes building at once do not collide.
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=path.parent))
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # sums in one fixed order: the same weights on every machine
     try:
         BUILDERS[name](tmp, seed)
         try:
@@ -72,6 +76,8 @@ def tiny_model_path(name: str, seed: int = DEFAULT_SEED, verbose: bool = True) -
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        torch.set_num_threads(threads)
     if verbose:
         print(f"[tiny zoo] {name} ready in {time.perf_counter() - start:.1f} s", flush=True)
     return path
