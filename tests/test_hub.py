@@ -46,6 +46,104 @@ def test_a_hanging_connection_is_cut_at_the_probe_timeout(monkeypatch):
     assert time.perf_counter() - start < 1.5
 
 
+def closed_port() -> int:
+    """A port on 127.0.0.1 that refuses connections: bound to get a free number, then closed."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def silent_hub(request):
+    """A Hub on 127.0.0.1 that takes the connection and never sends a byte; yields its URL.
+
+    "backlog": the kernel completes the handshake and queues the connection, nobody accepts it
+    (a hung server). "accepted": a thread accepts, reads the request and stays silent (a
+    proxy or firewall that swallows traffic).
+    """
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    done = threading.Event()
+    held = []
+
+    def accept_and_stay_silent():
+        server.settimeout(0.2)
+        while not done.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            held.append(conn)
+            conn.settimeout(0.2)
+            try:
+                conn.recv(65536)  # read the HEAD request, answer nothing
+            except OSError:
+                pass
+
+    if request.param == "accepted":
+        threading.Thread(target=accept_and_stay_silent, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    done.set()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+@pytest.mark.parametrize("silent_hub", ["backlog", "accepted"], indirect=True)
+def test_a_real_server_that_never_answers_is_offline_within_the_timeout(silent_hub,
+                                                                         monkeypatch):
+    """Issue 12 item 4: a Hub that accepts TCP connections but never answers is decided
+    unreachable as fast as a refusing one, through a real socket (no mocked urlopen)."""
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setenv("HF_ENDPOINT", silent_hub)
+    start = time.perf_counter()
+    status = hub.network_status()
+    elapsed = time.perf_counter() - start
+    assert not status.online
+    assert elapsed < hub.PROBE_TIMEOUT_S + 1.0 and status.seconds < hub.PROBE_TIMEOUT_S + 1.0
+    assert silent_hub in status.reason, status.reason  # the reason names the endpoint asked
+    assert "no answer within" in status.reason or "timed out" in status.reason, status.reason
+
+
+def test_a_refused_port_is_offline_at_once_and_named(monkeypatch):
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    start = time.perf_counter()
+    online, reason = hub.probe_hub()
+    assert not online and time.perf_counter() - start < hub.PROBE_TIMEOUT_S + 1.0
+    assert f"{endpoint} is unreachable" in reason and "refused" in reason.lower(), reason
+
+
+def test_the_offline_banner_names_a_custom_endpoint(monkeypatch, capsys):
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setenv("HF_ENDPOINT", endpoint + "/")  # a trailing slash is the same endpoint
+    hub.show_offline_banner()
+    out = capsys.readouterr().out
+    assert f"Hub endpoint: {endpoint} (from HF_ENDPOINT)" in out
+    assert f"{endpoint} is unreachable" in out  # the probe asked HF_ENDPOINT, not huggingface.co
+
+
+@pytest.mark.parametrize("endpoint", [None, "", "https://huggingface.co", "https://huggingface.co/"])
+def test_the_offline_banner_is_unchanged_for_the_default_endpoint(endpoint, monkeypatch,
+                                                                  capsys):
+    if endpoint is None:
+        monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    else:
+        monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    assert hub.hub_endpoint() == "https://huggingface.co"
+    hub.show_offline_banner()  # HF_HUB_OFFLINE=1 from conftest: no probe at all
+    out = capsys.readouterr().out
+    assert "OFFLINE: the Hugging Face Hub" in out and "Hub endpoint:" not in out
+
+
 @pytest.mark.parametrize("status", [302, 404])
 def test_a_captive_portal_is_not_the_hub(monkeypatch, status):
     """Conference wifi: something answers every request, but not the Hub."""

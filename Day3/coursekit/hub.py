@@ -59,8 +59,19 @@ def _truthy(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+DEFAULT_ENDPOINT = "https://huggingface.co"
+
+
 def hub_endpoint() -> str:
-    return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    """The Hub's address: HF_ENDPOINT (a mirror, or a test server) if set, else huggingface.co."""
+    return os.environ.get("HF_ENDPOINT", "").strip().rstrip("/") or DEFAULT_ENDPOINT
+
+
+def endpoint_note() -> str:
+    """A line naming a non-default Hub endpoint (empty for huggingface.co): the banner shows it,
+    since an HF_ENDPOINT left over from another setup is a common reason the Hub seems down."""
+    endpoint = hub_endpoint()
+    return "" if endpoint == DEFAULT_ENDPOINT else f"Hub endpoint: {endpoint} (from HF_ENDPOINT)\n"
 
 
 def probe_hub(timeout: float = PROBE_TIMEOUT_S) -> tuple[bool, str]:
@@ -158,10 +169,11 @@ def show_offline_banner(profile: str = "class") -> None:
     _banner_shown = True
     report.banner(
         "OFFLINE: the Hugging Face Hub cannot be reached",
-        f"{network_status().reason}.\nModels and datasets come from the local cache; what it "
-        f"lacks falls back to the tiny profile (tiny local models, synthetic data: the outputs "
-        f"make sense, the numbers differ from the slides).\nTo run the {profile} profile "
-        f"offline, prepare while online: {PREFETCH_COMMAND.format(profile=profile)}")
+        f"{network_status().reason}.\n{endpoint_note()}Models and datasets come from the local "
+        f"cache; what it lacks falls back to the tiny profile (tiny local models, synthetic "
+        f"data: the outputs make sense, the numbers differ from the slides).\nTo run the "
+        f"{profile} profile offline, prepare while online: "
+        f"{PREFETCH_COMMAND.format(profile=profile)}")
 
 
 def show_fallback_banner(what: str, wanted: str, replacement: str,
