@@ -142,12 +142,28 @@ def forgot_train(model, train_set, tokenizer, plan):
                                                        report_to="none", use_cpu=True))
 
 
+def without_checkpoints(model, train_set, tokenizer, plan):
+    import exercise_checker
+
+    return exercise_checker.load_solution().train_with_lora(
+        model, train_set, tokenizer, dict(plan, save_steps=10**6))  # never reached: none saved
+
+
+def ignores_resume(model, train_set, tokenizer, plan):
+    import exercise_checker
+
+    return exercise_checker.load_solution().train_with_lora(
+        model, train_set, tokenizer, dict(plan, resume_from_checkpoint=None))
+
+
 @pytest.mark.parametrize("function,wrong,hint", [
     ("prepare_reviews", "no leakage filter", "leakage: 3 training review(s) also in the test"),
     ("prepare_reviews", "first rows", "expected n_train // 2 = 4 reviews per class, got {0: 0"),
     ("score_predictions", wrong_f1, "that is the accuracy, or micro-F1"),
     ("make_lora_config", "BERT's layer names", "DistilBERT's Linear layers are called"),
     ("train_with_lora", forgot_train, "0 steps were trained; the plan says 20"),
+    ("train_with_lora", without_checkpoints, "save_steps=1000000; the plan says save_steps=10"),
+    ("train_with_lora", ignores_resume, "resuming did not continue from the checkpoint"),
     ("compare_with_baseline", "a fraction", "trainable_percent: expected 1.961, got 0.0196"),
 ])
 def test_wrong_answers_fail_with_a_specific_hint(checker, function, wrong, hint):

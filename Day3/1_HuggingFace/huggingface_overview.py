@@ -289,7 +289,7 @@ def time_batch_encoding(trained, pretrained, texts: list[str]) -> dict:
 def train_with_accelerate(trained, ds, device, seed: int) -> dict:
     """1.2.4 Accelerate: one training loop for CPU, a GPU, or many GPUs (`accelerate launch`)."""
     import torch
-    from accelerate import Accelerator
+    from accelerate import Accelerator, DataLoaderConfiguration
     from coursekit import report
     from coursekit.device import pick_dtype
     from tokenizers import Tokenizer
@@ -303,14 +303,18 @@ def train_with_accelerate(trained, ds, device, seed: int) -> dict:
     labels = torch.tensor(list(ds["label"]))
     # bf16 on a GPU that has it; None keeps what `accelerate launch`/`accelerate config` chose.
     bf16 = pick_dtype(device) == torch.bfloat16
-    accelerator = Accelerator(cpu=device.type == "cpu", mixed_precision="bf16" if bf16 else None)
+    # split_batches: on N processes each batch of BATCH_SIZE is split N ways, so every step sees
+    # the same examples as on one process (the lesson's numbers hold under `accelerate launch`).
+    accelerator = Accelerator(cpu=device.type == "cpu", mixed_precision="bf16" if bf16 else None,
+                              dataloader_config=DataLoaderConfiguration(split_batches=True))
     torch.manual_seed(seed)  # same initialisation and batch order as the instructor's
     model = torch.nn.Sequential(
         torch.nn.EmbeddingBag(tokenizer.get_vocab_size(), EMBED_DIM, mode="mean", padding_idx=0),
         torch.nn.Linear(EMBED_DIM, ds.features["label"].num_classes))
     optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(ids, labels),
-                                         batch_size=BATCH_SIZE, shuffle=True)
+                                         batch_size=BATCH_SIZE, shuffle=True,  # seeded order:
+                                         generator=torch.Generator().manual_seed(seed))
     # prepare() moves the model to accelerator.device, wraps it for DDP when several processes
     # run, shards the loader across them, and adds autocast for mixed precision.
     model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
@@ -329,7 +333,10 @@ def train_with_accelerate(trained, ds, device, seed: int) -> dict:
             optimizer.step()
             optimizer.zero_grad()
             total, seen = total + loss.item() * len(y), seen + len(y)
-        losses.append(total / seen)  # on several GPUs: this process's share of the data
+        # each process saw its share of the data: add the shares up (a no-op on one process)
+        total, seen = accelerator.reduce(torch.tensor([total, seen], device=accelerator.device),
+                                         "sum").tolist()
+        losses.append(total / seen)
     report.table("Training loss", ["epoch", "mean loss"],
                  [[i + 1, loss] for i, loss in enumerate(losses)])  # about 0.65 -> 0.02
     report.note("the same loop on 8 GPUs: `accelerate launch --num_processes 8 "

@@ -31,7 +31,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import sys
 from pathlib import Path
 
@@ -108,7 +107,7 @@ def check_upload_access(token: str | None) -> dict:
 
 def prepare_model_folder(args, device) -> tuple:
     """1.5.1 Load the sentiment model, fine-tune it briefly, save it as a Hub-ready folder."""
-    from coursekit import cards, hub, report
+    from coursekit import atomic, cards, hub, report
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     choice = hub.resolve_model("sentiment", args.profile, args.model)
@@ -131,10 +130,9 @@ def prepare_model_folder(args, device) -> tuple:
                   [f"after {args.fine_tune_steps} fine-tuning steps", len(texts), after]])
     base_model = Path(choice.path).name if choice.source == "local" else choice.name
     folder = args.output_dir / "hub-folder"  # exactly what will be uploaded, nothing else
-    if folder.exists():  # a folder left by an earlier run may hold stale files
-        shutil.rmtree(folder)
-    model.save_pretrained(folder)  # safetensors by default: weights only, no pickled code
-    tokenizer.save_pretrained(folder)
+    # save_pretrained writes safetensors by default: weights only, no pickled code. The folder
+    # appears whole, replacing an earlier run's (whose stale files must not mix in).
+    atomic.save_pretrained(folder, model, tokenizer)
     list_files(folder, f"Saved to {folder} (the card README.md comes next)")
     synthetic = "domain" in valid.column_names  # the synthetic reviews carry a domain column
     info = {"base_model": base_model, "source": choice.source, "accuracy_before": before,

@@ -36,15 +36,13 @@ Writes results.json, target_vs_forgetting.png and checkpoints/ under --output-di
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
-from coursekit import cli, model_facts  # noqa: E402  (light: no torch before --help)
+from coursekit import checkpoints, cli, model_facts  # noqa: E402  (light: no torch before --help)
 
 RECIPES = {  # per profile; the tiny numbers were measured on seeds 0, 1, 2 and 42
     "tiny": dict(train_examples=1000, test_examples=100, probe_examples=50, max_steps=80,
@@ -73,7 +71,6 @@ LORA_LR_FACTOR = 2.5  # adapters start at zero and are low-rank: they need large
 WARMUP = 0.05  # 5% of the steps: Adam's early estimates are noisy, so start gently
 CHECKPOINTS_PER_RUN = 4  # save every max_steps / 4 steps; --resume continues from the last
 EVAL_BATCH = 64  # prompts per generate() call when evaluating
-RUN_FILE = "run_settings.json"  # what this output folder holds, checked by --resume
 REAL_SIZES = ("google/flan-t5-small", "google/flan-t5-base")  # LoRA's share at these sizes,
 # built from their config.json values in coursekit.model_facts: no download
 
@@ -282,18 +279,6 @@ def explain_hyperparameters(args, recipe: dict, n_train: int, device) -> dict:
     return plan
 
 
-def interruption(at_step: int):
-    """A Trainer callback that stops training at a step, as a crash or Ctrl-C would."""
-    from transformers import TrainerCallback
-
-    class StopAt(TrainerCallback):
-        def on_step_end(self, args, state, control, **kwargs):
-            if state.global_step >= at_step:
-                control.should_training_stop = True
-
-    return StopAt()
-
-
 def fine_tune(name: str, args, choice, tokenizer, rows: list, plan: dict, recipe: dict,
               device) -> tuple:
     """2.5.5 One strategy: fresh base weights, seeded, trained by Seq2SeqTrainer."""
@@ -318,26 +303,22 @@ def fine_tune(name: str, args, choice, tokenizer, rows: list, plan: dict, recipe
         model = get_peft_model(model, LoraConfig(task_type="SEQ_2_SEQ_LM", **LORA))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
-    checkpoints = args.output_dir / "checkpoints" / name
     training_args = Seq2SeqTrainingArguments(
-        output_dir=str(checkpoints), max_steps=args.max_steps, learning_rate=lr,
+        output_dir=str(checkpoints.folder(args, name)), max_steps=args.max_steps, learning_rate=lr,
         per_device_train_batch_size=recipe["batch_size"],
         gradient_accumulation_steps=recipe["accumulation"], lr_scheduler_type="linear",
         warmup_steps=WARMUP, weight_decay=0.01, max_grad_norm=1.0,
         save_strategy="steps", save_steps=plan["save_steps"], save_total_limit=1,
         logging_steps=plan["save_steps"], report_to="none", dataloader_num_workers=0,
         seed=args.seed, use_cpu=device.type == "cpu", disable_tqdm=False,  # a bar, no log dicts
-        **devices.trainer_precision(device))
+        **devices.trainer_precision(device), **devices.trainer_distribution())
     trainer = Seq2SeqTrainer(
         model=model, args=training_args, train_dataset=tokenize(tokenizer, rows, recipe),
-        data_collator=collator, processing_class=tokenizer,
-        callbacks=[interruption(args.interrupt_after)] if args.interrupt_after else None)
-    resume = args.resume and any(checkpoints.glob("checkpoint-*"))
+        data_collator=collator, processing_class=tokenizer)
     report.note(f"{name} ({STRATEGIES[name]}): {len(rows):,} examples, lr {lr:g}, "
-                f"{trainable:,} of {total:,} parameters trained"
-                + (", resuming from the last checkpoint" if resume else ""))
+                f"{trainable:,} of {total:,} parameters trained")
     start = time.perf_counter()
-    trainer.train(resume_from_checkpoint=True if resume else None)
+    resume = checkpoints.train(trainer, args, name)  # --resume: from the newest checkpoint
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     info = {"learning_rate": lr, "train_examples": len(rows),
             "replay_examples": sum(r["task"] != "summarization" for r in rows),
@@ -467,28 +448,10 @@ def compare_strategies(runs: dict, before: dict, output_dir: Path, noise: float)
 
 def record_run(args, choice, strategies: list[str]) -> dict:
     """Write (or, with --resume, check) the settings this output folder's checkpoints belong to."""
-    settings = {"profile": args.profile, "model": choice.wanted, "seed": args.seed,
-                "strategies": strategies, "max_steps": args.max_steps,
-                "batch_size": args.batch_size,
-                "learning_rate": args.learning_rate, "replay_fraction": args.replay_fraction}
-    path = args.output_dir / RUN_FILE
-    if args.resume:
-        try:
-            saved = json.loads(path.read_text())
-        except (OSError, ValueError):
-            raise cli.UsageError(f"--resume: {args.output_dir} holds no run to resume "
-                                 f"(no readable {RUN_FILE})") from None
-        changed = [f"{k} {saved.get(k)!r} -> {v!r}" for k, v in settings.items()
-                   if saved.get(k) != v]
-        if changed:
-            raise cli.UsageError(f"--resume: {args.output_dir} holds a different run "
-                                 f"({'; '.join(changed)}); repeat its flags or pick another "
-                                 f"--output-dir")
-    else:  # a fresh run: this script's old checkpoints would be resumed by mistake later
-        if path.exists():
-            shutil.rmtree(args.output_dir / "checkpoints", ignore_errors=True)
-        path.write_text(json.dumps(settings, indent=2) + "\n")
-    return settings
+    return checkpoints.record_run(args, {
+        "profile": args.profile, "model": choice.wanted, "seed": args.seed,
+        "strategies": strategies, "max_steps": args.max_steps, "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate, "replay_fraction": args.replay_fraction})
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -513,10 +476,7 @@ def main(argv: list[str] | None = None) -> dict:
                         type=cli.fraction,
                         help="share of replay's training examples taken from the old tasks "
                              "(default: %(default)s)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue an interrupted run in --output-dir from its checkpoints")
-    parser.add_argument("--interrupt-after", type=cli.positive_int, default=None,
-                        help="stop training at this step, as a crash would (to try --resume)")
+    checkpoints.add_flags(parser)  # --resume, --interrupt-after
     args = parser.parse_args(argv)
     with cli.user_errors(resume_hint=True):
         device = cli.start(args, "2.5 Fine-tuning Flan-T5, and catastrophic forgetting")
@@ -554,20 +514,15 @@ def main(argv: list[str] | None = None) -> dict:
         report.section("2.5.5", "Fine-tune, one strategy at a time")
         runs = {}
         for name in args.strategies:
-            finished = args.output_dir / "checkpoints" / name / "result.json"
-            if args.resume and finished.exists():  # done before the interruption: keep it
-                runs[name] = json.loads(finished.read_text())
+            runs[name] = checkpoints.finished(args, name)  # --resume: done before the stop
+            if runs[name]:
                 report.note(f"{name}: finished before the interruption; results read back")
                 continue
             rows = mix_in_replay(args, train_rows, probes) if name == "replay" else train_rows
             model, info = fine_tune(name, args, choice, tokenizer, rows, plan, recipe, device)
-            if info["steps"] < args.max_steps:
-                report.note(f"interrupted at step {info['steps']} of {args.max_steps} "
-                            f"({name}); continue with the same flags plus --resume")
-                return {"interrupted": {"strategy": name, "step": info["steps"]}}
             info["after"] = evaluate_model(model, tokenizer, test_rows, probes, recipe)
             runs[name] = info
-            finished.write_text(json.dumps(info, indent=2) + "\n")
+            checkpoints.save_finished(args, name, info)
             report.note(f"{name}: ROUGE-L {info['after']['target_rougeL']:.3f}, probe "
                         f"average {info['after']['probe_avg']:.3f}, "
                         f"{info['train_seconds']:.1f} s of training")

@@ -31,16 +31,15 @@ Time and memory:
            each task gets as many batches as alone; --strategies adds the other two, about 3
            minutes each), validation every 40 steps: 320 steps and 14 passes over 500 reviews.
            Measured on 2 CPU cores (this run alone) with real-size stand-ins: 5.6 minutes (0.7 to
-           0.8 s a step, 3 to 5 s a validation pass); SST-2's real sentences are longer than the
-           stand-ins' (13 tokens at most), so expect more. On 2 busy cores (load 3): 4.8 s a step,
-           11 to 14 s a pass. --mode single about 2 minutes, --mode multi (3 strategies) 9; a
-           minute or two on a GPU; 2 GB RAM, 0.3 GB download. Published recipes reach 85 to 88%
-           on SST-2 in a few hundred steps of 16 at this rate; 80 steps (1,280 reviews) land
-           somewhat lower: not checked (stand-ins have random weights)
+           0.8 s a step, 3 to 5 s a validation pass; real SST-2 sentences are longer, so expect
+           more); --mode single about 2 minutes, --mode multi (3 strategies) 9; a minute or two
+           on a GPU; 2 GB RAM, 0.3 GB download. Published recipes reach 85 to 88% on SST-2 in a
+           few hundred steps of 16; 80 steps land lower (not checked: stand-ins are random)
     full:  the same model on all of SST-2 and AG News (and all of Yelp's 38,000 test reviews
            for the held-out domain) with --max-steps 2000: for a GPU
 Writes results.json, confusion_sentiment.png, task_curves.png and single_vs_multi.png under
---output-dir (checkpoints of the single-task runs in checkpoints/).
+--output-dir, and each run's last checkpoint under checkpoints/: an interrupted run continues
+with the same flags plus --resume (try it: --interrupt-after 50, then --resume).
 """
 
 from __future__ import annotations
@@ -52,7 +51,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # and this section's shared modules
-from coursekit import cli  # noqa: E402  (light: no torch import before --help)
+from coursekit import checkpoints, cli  # noqa: E402  (light: no torch before --help)
 
 MODES = ("single", "multi", "compare")
 LEARNING_RATE = {"tiny": 1e-3, "class": 5e-5, "full": 3e-5}  # BERT's range is 2e-5 to 5e-5;
@@ -99,6 +98,7 @@ def parse_args(argv):
                              "text and label columns, instead of the profile's dataset")
     parser.add_argument("--num-labels", type=cli.int_at_least(2), default=2,  # 1 = regression
                         help="classes in --train-file (default: %(default)s)")
+    checkpoints.add_flags(parser)  # --resume, --interrupt-after
     args = parser.parse_args(argv)
     if args.mode == "single" and args.strategies:  # would be silently ignored
         parser.error("--strategies applies to --mode multi or compare, not single")
@@ -331,7 +331,7 @@ def training_arguments(args, device, folder: Path, steps: int, **extra):
         per_device_eval_batch_size=64, logging_steps=args.eval_every, report_to="none",
         seed=args.seed, use_cpu=device.type == "cpu", dataloader_num_workers=0,
         disable_tqdm=False,  # a progress bar; the kit keeps the log dicts off the screen
-        **devices.trainer_precision(device), **extra)
+        **devices.trainer_precision(device), **devices.trainer_distribution(), **extra)
 
 
 # ---------------------------------------------------------------- 3.3.3 single task
@@ -352,24 +352,26 @@ def fine_tune_single(args, setup: dict, data: dict, name: str) -> dict:
         return classification_scores(prediction.predictions.argmax(-1).tolist(),
                                      prediction.label_ids.tolist())
 
-    folder = args.output_dir / "checkpoints" / name
     trainer = Trainer(
         model=model, args=training_arguments(
-            args, setup["device"], folder, args.max_steps, eval_strategy="steps",
-            eval_steps=args.eval_every, save_strategy="steps", save_steps=args.eval_every,
-            save_total_limit=1, load_best_model_at_end=True, metric_for_best_model="macro_f1"),
+            args, setup["device"], checkpoints.folder(args, name), args.max_steps,
+            eval_strategy="steps", eval_steps=args.eval_every, save_strategy="steps",
+            save_steps=args.eval_every, save_total_limit=1, load_best_model_at_end=True,
+            metric_for_best_model="macro_f1",
+            restore_callback_states_from_checkpoint=True),  # early stopping's count, on resume
         train_dataset=encode(tokenizer, task["train"], max_length),
         eval_dataset=encode(tokenizer, task["validation"], max_length),
         data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
         compute_metrics=compute_metrics,  # one line per validation (the kit's callback)
         callbacks=[EarlyStoppingCallback(PATIENCE), quiet.evaluation_lines(name)])
     start = time.perf_counter()
-    trainer.train()
+    resumed = checkpoints.train(trainer, args, name)  # --resume: from the newest checkpoint
     seconds = time.perf_counter() - start
     texts, labels = list(task["test"]["text"]), list(task["test"]["label"])
     predictions = predict_labels(model, tokenizer, texts, max_length=max_length)
     result = {**classification_scores(predictions, labels), "seconds": round(seconds, 2),
               "steps": trainer.state.global_step, "best_step": best_step(trainer),
+              "resumed": resumed,
               "confusion": confusion_matrix(predictions, labels, len(task["label_names"])),
               "parameters": parameter_report(model)["total"]}
     if name == "sentiment":
@@ -433,17 +435,18 @@ def fine_tune_multi(args, setup: dict, data: dict, strategy: str) -> dict:
     steps = args.max_steps * len(names)  # the same number of batches per task, on average
     watch = MultiTaskEvalCallback(validation_accuracy, every=args.eval_every, run=strategy)
     trainer = MultiTaskTrainer(
-        model=model, args=training_arguments(args, setup["device"], args.output_dir /
-                                             "checkpoints" / f"multi-{strategy}", steps,
-                                             save_strategy="no"),
+        model=model, args=training_arguments(
+            args, setup["device"], checkpoints.folder(args, f"multi-{strategy}"), steps,
+            save_strategy="steps", save_steps=args.eval_every, save_total_limit=1),
         train_dataset=train, data_collator=DataCollatorWithPadding(tokenizer),
         task_names=names, strategy=strategy, temperature=TEMPERATURE, callbacks=[watch])
     start = time.perf_counter()
-    trainer.train()
+    resumed = checkpoints.train(trainer, args, f"multi-{strategy}")  # --resume: newest one
     seconds = time.perf_counter() - start
-    result = {"seconds": round(seconds, 2), "steps": steps,
+    mix = trainer.task_mix()  # batches per task, as the sampler dealt them
+    result = {"seconds": round(seconds, 2), "steps": steps, "resumed": resumed,
               "parameters": parameter_report(model)["total"],
-              "task_mix": {n: trainer.batch_counts[n] for n in names},
+              "task_mix": {n: mix[n] for n in names},
               "expected_mix": task_probabilities({n: len(tasks[n]["train"]) for n in names},
                                                  strategy, TEMPERATURE),
               "history": watch.history,
@@ -548,6 +551,11 @@ def main(argv: list[str] | None = None) -> dict:
             RECIPES[profile]["eval_every"]
         args.strategies = args.strategies or list(
             RECIPES[profile]["compare"] if args.mode == "compare" else STRATEGIES)
+        checkpoints.record_run(args, {  # --resume checks that the flags match
+            "profile": args.profile, "model": args.model, "seed": args.seed, "mode": args.mode,
+            "strategies": list(args.strategies), "max_steps": args.max_steps,
+            "learning_rate": args.learning_rate, "max_samples": args.max_samples,
+            "train_file": str(args.train_file) if args.train_file else None})
         report.section("3.3.1", "Prepare the data: labels, leakage, lengths, padding")
         data = prepare_data(args, setup)
         report.section("3.3.2", "Configure training")
@@ -559,12 +567,14 @@ def main(argv: list[str] | None = None) -> dict:
         chance = {n: 1 / len(data["tasks"][n]["label_names"]) for n in names}  # guessing
         if args.mode in ("single", "compare"):
             report.section("3.3.3", "Single-task fine-tuning")
-            single = {n: fine_tune_single(args, setup, data, n) for n in names}
+            single = {n: checkpoints.finished_or_run(args, n, fine_tune_single, setup, data, n)
+                      for n in names}  # --resume reads back a run finished before the stop
             show_single_task(args, single, data["tasks"]["sentiment"]["label_names"])
             results["single"] = single
         if args.mode in ("multi", "compare"):
             report.section("3.4", "Multi-task fine-tuning: one encoder, two heads")
-            multi = {s: fine_tune_multi(args, setup, data, s) for s in args.strategies}
+            multi = {s: checkpoints.finished_or_run(args, f"multi-{s}", fine_tune_multi,
+                                                    setup, data, s) for s in args.strategies}
             show_multi_task(args, multi, names, chance)
             results["multi"] = multi
         if args.mode == "compare":

@@ -37,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # this section's models, evaluation
 import evaluation  # noqa: E402  (this section's shared module; light, unlike models.py)
-from coursekit import cli, data, hub, metrics, model_facts, report  # noqa: E402  (light)
+from coursekit import atomic, cli, data, hub, metrics, model_facts, report  # noqa: E402
 from coursekit import device as devices  # noqa: E402
 
 RECIPES = {  # per profile; 3.2.2's masked-LM and fine-tuning runs, the 3.2.3 student: (steps,
@@ -230,9 +230,10 @@ def fine_tune_encoder(method: str, args, choice, tokenizer, task: dict, baseline
     after = scores(model, tokenizer, task, args, ["test"])["test"]
     folder = args.output_dir / "adapters" / method
     if method == "adapter":  # our own module: save the trainable weights only
-        models.save_trainable(model, folder)
+        with atomic.new_folder(folder) as partial:  # whole or not at all
+            models.save_trainable(model, partial)
     else:  # peft: adapter + head (adapter_model.safetensors); full: the whole model
-        model.save_pretrained(folder)
+        atomic.save_pretrained(folder, model)
     probe = tokenizer(task["test"][0][:PROBE_TEXTS], padding=True, return_tensors="pt")
     result = {"baseline": baseline, "accuracy": after, "learning_rate": args.lrs[method],
               "reload_max_diff": reload_and_compare(method, args, choice, folder, model,
@@ -301,8 +302,7 @@ def prefix_tune_t5(args, task: dict) -> tuple:
                   DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100), args,
                   args.max_steps, args.lrs["prefix"], args.recipe["batch_size"])
     after = metrics.exact_match(generate_answers(model, tokenizer, texts), words)  # tiny: 0.7
-    folder = args.output_dir / "adapters" / "prefix"
-    model.save_pretrained(folder)
+    folder = atomic.save_pretrained(args.output_dir / "adapters" / "prefix", model)
     fresh = AutoModelForSeq2SeqLM.from_pretrained(choice.path).to(args.device)
     reloaded = PeftModel.from_pretrained(fresh, folder)  # the saved prefix, on a fresh base
     probe = tokenizer(texts[:PROBE_TEXTS], padding=True, return_tensors="pt")
@@ -422,9 +422,7 @@ def continue_pretraining(args, task: dict) -> dict:
           DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15), args,
           *recipe["mlm"])
     after = masked_lm_loss(model, unseen, tokenizer, args.seed)  # tiny: 3.4-4.0 -> 1.0-1.3
-    folder = args.output_dir / "continued-pretraining"
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    folder = atomic.save_pretrained(args.output_dir / "continued-pretraining", model, tokenizer)
     runs = {name: fine_tune_classifier(str(path), args, task, *recipe["adapted"])[1]
             for name, path in (("direct", choice.path), ("continued", folder))}
     report.table(f"{choice.name}: masked-LM loss on unseen in-domain text, then fine-tuning",

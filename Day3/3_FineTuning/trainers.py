@@ -19,6 +19,7 @@ from collections import Counter
 
 import torch
 from transformers import Trainer, TrainerCallback
+from transformers.trainer_callback import ExportableState
 
 SAMPLING_STRATEGIES = ("proportional", "temperature", "round-robin")
 
@@ -107,6 +108,15 @@ class MultiTaskTrainer(Trainer):
         return TaskBatchSampler(task_of, args.per_device_train_batch_size, steps,
                                 self.strategy, self.temperature, seed=args.seed)
 
+    def task_mix(self) -> Counter:
+        """Batches per task in the steps trained so far, as the sampler dealt them.
+
+        Unlike `batch_counts`, this counts the steps before a --resume too (the sampler is
+        seeded, so it deals the same sequence again).
+        """
+        steps = self.state.global_step * self.args.gradient_accumulation_steps
+        return Counter(self.make_batch_sampler().task_sequence()[:steps])
+
     def get_train_dataloader(self):
         # Our batch sampler replaces the Trainer's random sampler; accelerate still shards the
         # batches across GPUs and moves them to the device.
@@ -134,11 +144,13 @@ class MultiTaskTrainer(Trainer):
         super().log(logs, start_time)
 
 
-class MultiTaskEvalCallback(TrainerCallback):
+class MultiTaskEvalCallback(TrainerCallback, ExportableState):
     """Every `every` steps, measure each task's validation accuracy and keep the history.
 
     `evaluate` is a function model -> {task: accuracy}. Watching all tasks during training
     shows transfer (a task improves while another is trained) and interference (it drops).
+    The history travels in each checkpoint (the Trainer saves an ExportableState callback's
+    `state()`), so a resumed run keeps the points measured before the interruption.
     """
 
     def __init__(self, evaluate, every: int, run: str = ""):
@@ -149,8 +161,16 @@ class MultiTaskEvalCallback(TrainerCallback):
         scores = self.evaluate(model)
         self.history.append({"run": self.run, "step": step, **scores})
 
+    def state(self) -> dict:
+        return {"args": {}, "attributes": {"history": self.history}}
+
     def on_train_begin(self, args, state, control, model=None, **kwargs):
-        self._record(0, model)
+        if state.global_step == 0:
+            self._record(0, model)
+        else:  # resumed: the checkpoint's trainer state holds the history so far
+            saved = state.stateful_callbacks.get(type(self).__name__, {})
+            self.history = [dict(point) for point in saved.get("attributes", {})
+                            .get("history", []) if point["step"] <= state.global_step]
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if state.global_step % self.every == 0 or state.global_step == state.max_steps:

@@ -243,33 +243,53 @@ def check_train_with_lora(train_with_lora) -> None:
 
     tokenizer = toy_tokenizer()
     reviews = toy_reviews(tokenizer)
-    torch.manual_seed(0)
-    model = models.apply_peft(micro_classifier(), "lora", rank=4)  # the reference LoRA
+
+    def fresh_model():
+        torch.manual_seed(0)
+        return models.apply_peft(micro_classifier(), "lora", rank=4)  # the reference LoRA
+
+    model = fresh_model()
     frozen = model.base_model.model.distilbert.embeddings.word_embeddings.weight.detach().clone()
     lora_b = {n: p.detach().clone() for n, p in model.named_parameters() if "lora_B" in n}
     before = mean_loss(model, reviews, tokenizer)
     with tempfile.TemporaryDirectory() as folder:
         plan = {"steps": 20, "learning_rate": 1e-2, "batch_size": 16, "warmup": 0.1,
-                "seed": 0, "output_dir": folder, "use_cpu": True, "bf16": False}
+                "seed": 0, "output_dir": folder, "use_cpu": True, "bf16": False,
+                "save_steps": 10, "resume_from_checkpoint": None}
         trainer = train_with_lora(model, reviews, tokenizer, dict(plan))
-    expect_type(trainer, Trainer, "the transformers.Trainer (the project reads trainer.state)")
-    expect(trainer.state.global_step == plan["steps"],
-           f"{trainer.state.global_step} steps were trained; the plan says {plan['steps']} "
-           f"(max_steps=plan['steps']): did you call trainer.train()?")
-    for key, name in (("learning_rate", "learning_rate"),
-                      ("batch_size", "per_device_train_batch_size"), ("seed", "seed")):
-        value = getattr(trainer.args, name)
-        expect(value == plan[key], f"TrainingArguments {name}={value}; the plan says {key}="
-                                   f"{plan[key]}: take the settings from `plan`")
-    now = model.base_model.model.distilbert.embeddings.word_embeddings.weight.detach().cpu()
-    expect(torch.equal(now, frozen), "frozen weights changed: train the model you were given "
-                                     "(peft already froze its base), do not unwrap it")
-    moved = [n for n, p in model.named_parameters()
-             if n in lora_b and not torch.equal(p.detach().cpu(), lora_b[n])]
-    expect(moved, "LoRA's weights did not move: train the `model` argument itself")
-    after = mean_loss(model, reviews, tokenizer)
-    expect(after < 0.8 * before, f"the loss on the training texts hardly fell ({before:.3f} -> "
-                                 f"{after:.3f}): check the learning rate and warm-up")
+        expect_type(trainer, Trainer, "the transformers.Trainer (the project reads "
+                                      "trainer.state)")
+        expect(trainer.state.global_step == plan["steps"],
+               f"{trainer.state.global_step} steps were trained; the plan says "
+               f"{plan['steps']} (max_steps=plan['steps']): did you call trainer.train()?")
+        for key, name in (("learning_rate", "learning_rate"), ("seed", "seed"),
+                          ("batch_size", "per_device_train_batch_size"),
+                          ("save_steps", "save_steps")):
+            value = getattr(trainer.args, name)
+            expect(value == plan[key], f"TrainingArguments {name}={value}; the plan says "
+                                       f"{key}={plan[key]}: take the settings from `plan`")
+        last = Path(folder) / "checkpoint-20"
+        expect(last.is_dir(), "no checkpoint was saved: save_strategy='steps' with "
+                              "save_steps=plan['save_steps'] lets --resume continue a run")
+        now = model.base_model.model.distilbert.embeddings.word_embeddings.weight.detach().cpu()
+        expect(torch.equal(now, frozen), "frozen weights changed: train the model you were "
+                                         "given (peft already froze its base), do not unwrap it")
+        moved = [n for n, p in model.named_parameters()
+                 if n in lora_b and not torch.equal(p.detach().cpu(), lora_b[n])]
+        expect(moved, "LoRA's weights did not move: train the `model` argument itself")
+        after = mean_loss(model, reviews, tokenizer)
+        expect(after < 0.8 * before, f"the loss on the training texts hardly fell ({before:.3f}"
+                                     f" -> {after:.3f}): check the learning rate and warm-up")
+        # Resuming from the last checkpoint loads its weights and trains no further step; a
+        # fresh start with another seed would land elsewhere.
+        again = fresh_model()
+        train_with_lora(again, reviews, tokenizer,
+                        dict(plan, seed=1, resume_from_checkpoint=str(last)))
+        trained = dict(model.named_parameters())
+        same = all(torch.equal(p.detach().cpu(), trained[n].detach().cpu())
+                   for n, p in again.named_parameters() if n in lora_b)
+        expect(same, "resuming did not continue from the checkpoint: pass "
+                     "resume_from_checkpoint=plan['resume_from_checkpoint'] to trainer.train()")
 
 
 # ---------------------------------------------------------------- part 5
@@ -332,7 +352,8 @@ PARTS = [
     Part(4, "train_with_lora", "Fine-tune with the Trainer",
          "distilbert_finetuning.py 3.3.2, 3.3.3", "TrainingArguments from the plan, "
          "Trainer(model, args, train_dataset, data_collator=DataCollatorWithPadding(tokenizer))"
-         ", trainer.train(), return the trainer", check_train_with_lora),
+         ", checkpoints every plan['save_steps'], trainer.train(resume_from_checkpoint=plan["
+         "'resume_from_checkpoint']), return the trainer", check_train_with_lora),
     Part(5, "compare_with_baseline", "Compare with the baseline, and the verdict",
          "distilbert_finetuning.py 3.5, finetune_strategies_overview.py 3.1.5",
          "gains = adapted minus baseline, trainable share in %, margin = 1 / sqrt(test_size), "

@@ -48,7 +48,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # find coursekit without install
 sys.path.insert(0, str(HERE.parent / "3_FineTuning"))  # section 3's models.py, evaluation.py
 sys.path.insert(0, str(HERE))  # the checker beside this file
-from coursekit import cli  # noqa: E402  (light: no torch import before --help)
+from coursekit import checkpoints, cli  # noqa: E402  (light: no torch before --help)
 
 RECIPES = {  # per profile: reviews to train on and to test on, steps of BATCH_SIZE, settings
     "tiny": dict(train=400, test=200, steps=60, learning_rate=1e-2, max_length=64),
@@ -134,11 +134,13 @@ def train_with_lora(model, train_set, tokenizer, plan: dict):
 
     train_set: a tokenized Dataset (input_ids, attention_mask, label), texts of any length.
     plan: the settings to use: steps, learning_rate, batch_size, warmup (a share of the steps,
-    for warmup_steps), seed, output_dir, use_cpu, bf16.
-    Build TrainingArguments from the plan (no checkpoints needed: save_strategy="no";
-    report_to="none"), a Trainer whose data_collator pads each batch
-    (DataCollatorWithPadding(tokenizer)) and processing_class is the tokenizer, call .train(),
-    and return the trainer.
+    for warmup_steps), seed, output_dir, use_cpu, bf16, save_steps, resume_from_checkpoint.
+    Build TrainingArguments from the plan (report_to="none"; a checkpoint every
+    plan["save_steps"] steps: save_strategy="steps", and save_total_limit=1 keeps only the
+    last), a Trainer whose data_collator pads each batch (DataCollatorWithPadding(tokenizer))
+    and processing_class is the tokenizer, then call
+    .train(resume_from_checkpoint=plan["resume_from_checkpoint"]) (None: a fresh start; after
+    a crash, --resume puts the last checkpoint there) and return the trainer.
     """
     # TODO: your code here
     raise NotImplementedError("part 4 (train_with_lora) is yours to write")
@@ -189,6 +191,7 @@ def parse_args(argv):
                             f"{p} {r['learning_rate']:g}" for p, r in RECIPES.items()) + ")")
     parser.add_argument("--lora-rank", type=cli.positive_int, default=LORA_RANK,
                         help="LoRA's rank r (default: %(default)s)")
+    checkpoints.add_flags(parser, interrupt=False)  # --resume after a crash or Ctrl-C
     return parser.parse_args(argv)
 
 
@@ -342,8 +345,10 @@ def fine_tune(args, device, setup: dict, model, data: dict, parts) -> dict:
     plan = {"steps": args.max_steps or recipe["steps"],
             "learning_rate": args.learning_rate or recipe["learning_rate"],
             "batch_size": BATCH_SIZE, "warmup": WARMUP, "seed": args.seed,
-            "output_dir": str(args.output_dir / "trainer"), "use_cpu": device.type == "cpu",
+            "output_dir": str(checkpoints.folder(args, "lora")), "use_cpu": device.type == "cpu",
             "bf16": bool(devices.trainer_precision(device))}
+    plan["save_steps"] = max(1, plan["steps"] // 4)  # --resume continues from the last one
+    plan["resume_from_checkpoint"] = checkpoints.resume_from(args, plan["output_dir"], "lora")
     report.table("About to run", ["setting", "value"], [
         ["training reviews", len(data["encoded"])], ["steps x batch",
                                                      f"{plan['steps']} x {BATCH_SIZE}"],
@@ -357,7 +362,8 @@ def fine_tune(args, device, setup: dict, model, data: dict, parts) -> dict:
     losses = [round(h["loss"], 4) for h in trainer.state.log_history if "loss" in h]
     report.note(f"{trainer.state.global_step} steps in {seconds:.1f} s; training loss "
                 + (f"{losses[0]} -> {losses[-1]}" if losses else "not logged"))
-    return {**{k: v for k, v in plan.items() if k != "output_dir"},
+    return {**{k: v for k, v in plan.items() if k not in ("output_dir", "resume_from_checkpoint")},
+            "resumed": plan["resume_from_checkpoint"] is not None,
             "train_seconds": round(seconds, 2), "losses": losses}
 
 
@@ -409,13 +415,13 @@ def changed_answers(setup: dict, test, said: dict) -> list[dict]:
 
 def save_adapter(args, model, base_parameters: int) -> float:
     """What you would ship: the LoRA weights and the head, not the whole model (MB)."""
-    from coursekit import report
+    from coursekit import atomic, report
     from evaluation import folder_mb
 
     folder = args.output_dir / "adapter"
     # adapter_model.safetensors + adapter_config.json; the embeddings were not trained, so
     # peft need not look up the base model's vocabulary size (a Hub call) to decide
-    model.save_pretrained(folder, save_embedding_layers=False)
+    atomic.save_pretrained(folder, model, save_embedding_layers=False)  # whole or none
     size = folder_mb(folder)
     report.note(f"adapter saved to {folder}: {size:.2f} MB (the whole model in fp32: "
                 f"{4 * base_parameters / 2**20:.2f} MB)")
@@ -455,8 +461,12 @@ def run_project(args, device, parts) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    with cli.user_errors():
+    with cli.user_errors(resume_hint=True):
         device = cli.start(args, "4.1, 4.2 Final project: adapt a sentiment model with LoRA")
+        checkpoints.record_run(args, {  # --resume checks that the flags match
+            "profile": args.profile, "model": args.model, "seed": args.seed,
+            "solution": args.solution, "max_steps": args.max_steps, "max_samples":
+            args.max_samples, "learning_rate": args.learning_rate, "lora_rank": args.lora_rank})
         import exercise_checker
         from coursekit import report
 

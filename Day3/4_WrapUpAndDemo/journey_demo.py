@@ -30,7 +30,8 @@ Time and memory (2 CPU cores, before the app starts):
            2 GB RAM, 0.6 GB download
     full:  the same models on all of SST-2 (67,349 sentences) with --max-steps 2000: a GPU
 Writes results.json, journey.png, adapter/ and merged/ (each with its README.md card) under
---output-dir.
+--output-dir, and a checkpoint every quarter of the steps under checkpoints/: an interrupted
+run continues with the same flags plus --resume.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "3_FineTuning"))  # models.py etc.
-from coursekit import cli  # noqa: E402  (light: no torch import before --help)
+from coursekit import checkpoints, cli  # noqa: E402  (light: no torch before --help)
 
 LABELS = ["negative", "positive"]
 STEPS = {"tiny": 150, "class": 100, "full": 2000}  # class: 100 x 16 = 1,600 sentences, once
@@ -75,6 +76,7 @@ def parse_args(argv):
                         help="the app's port (default: %(default)s)")
     parser.add_argument("--share", action="store_true",
                         help="ask Gradio for a public *.gradio.live link (off by default)")
+    checkpoints.add_flags(parser)  # --resume, --interrupt-after
     args = parser.parse_args(argv)
     if args.max_steps is None and args.profile in STEPS:
         args.max_steps = STEPS[args.profile]
@@ -172,22 +174,24 @@ def fine_tune_with_lora(args, model, tokenizer, train, device) -> tuple:
         ["steps x batch", f"{args.max_steps} x {BATCH_SIZE}"], ["learning rate", lr],
         ["device", str(device)], ["seed", args.seed]])
     training = TrainingArguments(
-        output_dir=str(args.output_dir / "checkpoints"), max_steps=args.max_steps,
+        output_dir=str(checkpoints.folder(args, "lora")), max_steps=args.max_steps,
         learning_rate=lr, warmup_steps=0.1, per_device_train_batch_size=BATCH_SIZE,
         logging_steps=min(LOG_EVERY, args.max_steps), logging_first_step=True,
-        save_strategy="no", report_to="none", seed=args.seed, use_cpu=device.type == "cpu",
+        save_strategy="steps", save_steps=max(1, args.max_steps // 4), save_total_limit=1,
+        report_to="none", seed=args.seed, use_cpu=device.type == "cpu",
         dataloader_num_workers=0, disable_tqdm=False,  # a bar; coursekit.quiet hides log dicts
-        **devices.trainer_precision(device))
+        **devices.trainer_precision(device), **devices.trainer_distribution())
     trainer = Trainer(model=model, args=training, train_dataset=train,
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer)
     start = time.perf_counter()
-    trainer.train()
+    resumed = checkpoints.train(trainer, args, "lora")  # --resume: from the newest checkpoint
     seconds = time.perf_counter() - start
     losses = [(log["step"], log["loss"]) for log in trainer.state.log_history if "loss" in log]
     report.note(f"{args.max_steps} steps in {seconds:.1f} s; training loss "
                 f"{losses[0][1]:.3f} (step {losses[0][0]}) -> {losses[-1][1]:.3f}")
     model.eval()
     return model, {**params, "seconds": round(seconds, 2), "steps": args.max_steps,
+                   "resumed": resumed,
                    "learning_rate": lr, "losses": losses}
 
 
@@ -296,33 +300,41 @@ def save_with_cards(args, model, tokenizer, choice, data: dict, scores: dict,
     """4.2.6 The adapter (small, needs the base) and a merged copy (stands alone), each carded."""
     import copy
 
-    from coursekit import cards, report
+    from coursekit import atomic, report
 
     folders = {"adapter": args.output_dir / "adapter", "merged": args.output_dir / "merged"}
     if choice.source != "tiny":  # the adapter's config names the base by its Hub id
         model.peft_config["default"].base_model_name_or_path = choice.name
-    model.save_pretrained(folders["adapter"])  # adapter_model.safetensors + adapter_config.json
     merged = copy.deepcopy(model).merge_and_unload()  # W + B @ A, folded into plain weights
-    merged.save_pretrained(folders["merged"])  # a plain transformers model, safetensors
-    for kind, folder in folders.items():
-        tokenizer.save_pretrained(folder)
-        cards.write_sentiment_card(folder, cards.CardInfo(
-            name=f"day3-journey-{kind}", repo_id=f"<your-username>/day3-journey-{kind}",
-            base_model=choice.name, accuracy=scores["LoRA fine-tuned"]["accuracy"],
-            accuracy_before=scores["base (new head)"]["accuracy"],
-            eval_examples=len(data["test"][0]), dataset=data["dataset"],
-            synthetic_data=data["dataset"] != "stanfordnlp/sst2",
-            training={"method": f"LoRA rank {LORA_RANK}", "steps": training["steps"],
-                      "learning_rate": training["learning_rate"], "batch_size": BATCH_SIZE,
-                      "train_examples": len(data["train"][0]), "seed": args.seed},
-            base_license=cards.read_base_license(choice.path, choice.source),
-            adapter=kind == "adapter"))
+    saved = {"adapter": model, "merged": merged}  # adapter_model.safetensors + its config;
+    for kind, folder in folders.items():  # a plain transformers model (model.safetensors)
+        with atomic.new_folder(folder) as partial:  # appears whole, card included, or not
+            saved[kind].save_pretrained(partial)
+            tokenizer.save_pretrained(partial)
+            write_card(args, kind, partial, choice, data, scores, training)
     sizes = {kind: {f.name: f.stat().st_size for f in sorted(folder.iterdir())}
              for kind, folder in folders.items()}
     report.table("Saved, Hub-ready (safetensors, tokenizer, README.md card)",
                  ["folder", "files", "MB"],
                  [[str(folders[k]), len(s), sum(s.values()) / 1e6] for k, s in sizes.items()])
     return {kind: str(folder) for kind, folder in folders.items()} | {"bytes": sizes}
+
+
+def write_card(args, kind: str, folder, choice, data: dict, scores: dict, training: dict):
+    """The model card (README.md): what it is, how it was trained, how well it does, licence."""
+    from coursekit import cards
+
+    cards.write_sentiment_card(folder, cards.CardInfo(
+        name=f"day3-journey-{kind}", repo_id=f"<your-username>/day3-journey-{kind}",
+        base_model=choice.name, accuracy=scores["LoRA fine-tuned"]["accuracy"],
+        accuracy_before=scores["base (new head)"]["accuracy"],
+        eval_examples=len(data["test"][0]), dataset=data["dataset"],
+        synthetic_data=data["dataset"] != "stanfordnlp/sst2",
+        training={"method": f"LoRA rank {LORA_RANK}", "steps": training["steps"],
+                  "learning_rate": training["learning_rate"], "batch_size": BATCH_SIZE,
+                  "train_examples": len(data["train"][0]), "seed": args.seed},
+        base_license=cards.read_base_license(choice.path, choice.source),
+        adapter=kind == "adapter"))
 
 
 def reload_and_compare(args, model, tokenizer, choice, folders: dict, texts: list[str]) -> dict:
@@ -461,6 +473,9 @@ def main(argv: list[str] | None = None) -> dict:
         device = cli.start(args, "4.2 The day's journey, end to end")
         from coursekit import report
 
+        checkpoints.record_run(args, {"profile": args.profile, "model": args.model,  # --resume
+                                      "seed": args.seed, "max_steps": args.max_steps,
+                                      "max_samples": args.max_samples})
         seconds, clock = {}, time.perf_counter()
 
         def lap(step: str) -> None:

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coursekit import atomic
+
 
 @dataclass
 class CardInfo:
@@ -139,7 +141,8 @@ comes from {info.eval_examples} examples, so treat it as a rough estimate.
 Released under `{info.license}`. The base model's licence is
 `{info.base_license or 'stated on its own card'}`: its terms still apply to this derivative.
 """)
-    card.save(folder / "README.md")
+    with atomic.new_file(folder / "README.md") as partial:
+        card.save(partial)
     return card
 
 

@@ -22,7 +22,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from coursekit.errors import UsageError  # scripts write cli.UsageError
+from coursekit.errors import Interrupted, UsageError  # scripts write cli.UsageError
 from coursekit.profiles import DEFAULT_PROFILE, DEFAULT_SAMPLES, PROFILES
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -245,6 +245,11 @@ def user_errors(resume_hint: bool = False):
         _remove_created_output()
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+    except Interrupted as stop:  # --interrupt-after: a stop the user asked for
+        from coursekit import report
+
+        report.note(str(stop))
+        raise SystemExit(0) from None
     except KeyboardInterrupt:
         then = ("run the same command with --resume to continue from the last checkpoint"
                 if resume_hint else "run the command again to start over")
@@ -267,6 +272,8 @@ def start(args, title: str, needs_hub: bool | None = None):
     check_output_dir(args.output_dir)
     if "max_samples" in vars(args) and args.max_samples is None:  # max_samples="profile"
         args.max_samples = DEFAULT_SAMPLES[args.profile]
+    if not device.is_main_process():  # under `accelerate launch`, one process speaks
+        report.console.quiet = True
     dev = device.pick_device(args.device)
     device.one_thread_for_tiny_models(args.profile, dev)
     device.seed_everything(args.seed)

@@ -1,6 +1,9 @@
-"""Device and precision: CUDA (bf16 where supported), Apple MPS, or the CPU in fp32."""
+"""Device and precision: CUDA (bf16 where supported), Apple MPS, or the CPU in fp32; and the
+few facts a script needs when `accelerate launch` runs it as several processes."""
 
 from __future__ import annotations
+
+import os
 
 from coursekit.errors import UsageError
 
@@ -72,6 +75,46 @@ def describe(device) -> str:
     return f"{device.type} ({precision})"
 
 
+def peak_tensor_bytes(device, work) -> int | None:
+    """The most tensor bytes allocated at once during work(), above what was allocated before.
+
+    CUDA keeps the count itself. On a CPU we add up the PyTorch profiler's allocation events
+    (+ allocation, - free) in time order; its C++ side chatters on stderr, so that is muted.
+    Apple MPS: not measured (None).
+    """
+    import sys
+
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        before = torch.cuda.memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        work()
+        torch.cuda.synchronize(device)  # GPU work is asynchronous: wait for it
+        return torch.cuda.max_memory_allocated(device) - before
+    if device.type != "cpu":
+        work()
+        return None
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+            work()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    events = [e for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"]
+    running = peak = 0
+    for event in sorted(events, key=lambda e: e.start_ns()):
+        running += event.nbytes()
+        peak = max(peak, running)
+    return peak
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and PyTorch (all GPUs too) so students' numbers match the instructor's."""
     import random
@@ -82,3 +125,45 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds CUDA and MPS
+
+
+# ---------------------------------------------------------------- several processes
+# `accelerate launch --num_processes N script.py` (or torchrun) starts the script N times, one
+# process per GPU (or CPU share), and sets RANK and WORLD_SIZE. The Trainer sees them and
+# trains with DistributedDataParallel; the script itself only has to let one process speak.
+def process_count() -> int:
+    """How many processes run this script together (1 unless `accelerate launch` started it)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def is_main_process() -> bool:
+    """The process that prints and writes: rank 0 (the only one in a plain run)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def wait_for_everyone() -> None:
+    """A barrier: every process waits here until all arrive (e.g. until rank 0 has written a
+    folder that the others read). Nothing to wait for in a one-process run."""
+    if process_count() > 1:
+        from accelerate import PartialState
+
+        PartialState().wait_for_everyone()
+
+
+def trainer_distribution() -> dict:
+    """TrainingArguments that keep each step's batch the same however many processes train.
+
+    With `split_batches`, a batch of 16 is split into 8 + 8 on 2 processes instead of each
+    process taking 16 of its own: the model sees the same examples per step as in a one-process
+    run (the gradients are averaged across processes), so the lesson's numbers hold, and the
+    per-process memory shrinks. To go faster with more GPUs, raise the batch size instead.
+
+    `average_tokens_across_devices` off: with it, the Trainer multiplies each process's loss by
+    the number of processes whenever the model's forward takes **kwargs (peft models do),
+    expecting the model to have divided by the tokens of all processes. A classifier's loss is
+    a plain mean over its own examples, so on 2 processes the loss and the gradients doubled
+    (journey demo: a first logged loss of 1.389 instead of 0.694). Off, each process's mean
+    is averaged by DistributedDataParallel: the mean over the whole batch.
+    """
+    return {"accelerator_config": {"split_batches": True},
+            "average_tokens_across_devices": False}

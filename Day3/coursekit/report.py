@@ -12,6 +12,8 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from coursekit import atomic
+
 # In a terminal rich uses its width; in a log (CI, a pipe) 120 columns keep wide tables whole.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
@@ -85,7 +87,7 @@ def write_results(output_dir: Path, results: dict) -> Path:
     """
     path = Path(output_dir) / "results.json"
     results["run_info"] = {**run_info(), **results.get("run_info", {})}
-    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    atomic.write_text(path, json.dumps(results, indent=2, default=str) + "\n")  # whole or none
     note(f"results written to {path}")
     return path
 
@@ -96,7 +98,8 @@ def save_figure(fig, output_dir: Path, name: str) -> Path:
 
     path = Path(output_dir) / f"{name}.png"
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic.new_file(path) as partial:
+        fig.savefig(partial, dpi=120, format="png")
     plt.close(fig)
     note(f"plot saved to {path}")
     return path

@@ -16,6 +16,8 @@ import json
 import math
 from pathlib import Path
 
+from coursekit import atomic
+
 
 def collect(folder: Path) -> tuple[dict[str, dict], list[str]]:
     """Every <script>/results.json under `folder`: {script: results}, plus one warning a problem."""
@@ -180,6 +182,6 @@ class Document:
         """Write stem.md and stem.html into output_dir; return both paths."""
         paths = {"markdown": Path(output_dir) / f"{stem}.md",
                  "html": Path(output_dir) / f"{stem}.html"}
-        paths["markdown"].write_text(self.markdown())
-        paths["html"].write_text(self.html())
+        atomic.write_text(paths["markdown"], self.markdown())
+        atomic.write_text(paths["html"], self.html())
         return paths

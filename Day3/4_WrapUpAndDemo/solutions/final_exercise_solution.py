@@ -77,12 +77,13 @@ def train_with_lora(model, train_set, tokenizer, plan: dict):
         learning_rate=plan["learning_rate"], per_device_train_batch_size=plan["batch_size"],
         warmup_steps=plan["warmup"],  # below 1: a share of the steps
         lr_scheduler_type="linear", seed=plan["seed"],
-        logging_steps=max(1, plan["steps"] // 10), save_strategy="no", report_to="none",
+        logging_steps=max(1, plan["steps"] // 10), report_to="none",
+        save_strategy="steps", save_steps=plan["save_steps"], save_total_limit=1,  # checkpoints
         use_cpu=plan["use_cpu"], bf16=plan["bf16"], dataloader_num_workers=0)
     trainer = Trainer(model=model, args=settings, train_dataset=train_set,
                       data_collator=DataCollatorWithPadding(tokenizer),  # pads each batch
                       processing_class=tokenizer)
-    trainer.train()
+    trainer.train(resume_from_checkpoint=plan["resume_from_checkpoint"])  # None: from step 0
     return trainer
 
 

@@ -1,0 +1,158 @@
+"""Checkpoints and --resume: a training run that was stopped continues where it stopped.
+
+The Trainer does the hard part. Every `save_steps` it writes a checkpoint (weights, optimizer
+and scheduler state, RNG states, the step and the callbacks' state), and
+`trainer.train(resume_from_checkpoint=True)` continues from the newest one, skipping the
+batches already seen, so that a resumed run ends where an uninterrupted one would. The kit
+adds what a script needs around that:
+
+- `add_flags(parser)`: --resume, and --interrupt-after (stop at a step, as a crash would);
+- `record_run(args, settings)`: run_settings.json. --resume refuses a folder that holds a
+  different run; a fresh run clears old checkpoints, so they are never resumed by mistake;
+- `train(trainer, args, run)`: train, resuming where asked and a checkpoint exists;
+- `finished(args, run)` and `save_finished(args, run, result)`: a run that finished before the
+  interruption is read back, not trained again (`finished_or_run` does both).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from coursekit import atomic
+from coursekit.errors import Interrupted, UsageError
+
+RUN_FILE = "run_settings.json"  # what an output folder's checkpoints belong to
+RESULT_FILE = "result.json"  # a finished run's result, beside its checkpoints
+__all__ = ["Interrupted", "add_flags", "record_run", "train", "finished", "save_finished",
+           "finished_or_run"]
+
+
+def add_flags(parser, interrupt: bool = True) -> None:
+    """--resume, and (unless `interrupt` is False) --interrupt-after."""
+    from coursekit import cli
+
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run in --output-dir from its checkpoints")
+    if interrupt:
+        parser.add_argument("--interrupt-after", type=cli.positive_int, default=None,
+                            help="stop training at this step, as a crash would (to try "
+                                 "--resume)")
+
+
+def folder(args, run: str) -> Path:
+    """Where a run's checkpoints go: <output-dir>/checkpoints/<run>."""
+    return args.output_dir / "checkpoints" / run
+
+
+def record_run(args, settings: dict) -> dict:
+    """Write (or, with --resume, check) the settings this output folder's checkpoints belong to.
+
+    Call it after the flags are checked and before any training.
+    """
+    path = args.output_dir / RUN_FILE
+    if args.resume:
+        try:
+            saved = json.loads(path.read_text())
+        except (OSError, ValueError):
+            raise UsageError(f"--resume: {args.output_dir} holds no run to resume "
+                             f"(no readable {RUN_FILE})") from None
+        changed = [f"{k} {saved.get(k)!r} -> {v!r}" for k, v in settings.items()
+                   if saved.get(k) != v]
+        if changed:
+            raise UsageError(f"--resume: {args.output_dir} holds a different run "
+                             f"({'; '.join(changed)}); repeat its flags or pick another "
+                             f"--output-dir")
+    else:  # a fresh run: old checkpoints here would be resumed by mistake later
+        if path.exists():
+            shutil.rmtree(args.output_dir / "checkpoints", ignore_errors=True)
+        atomic.write_text(path, json.dumps(settings, indent=2) + "\n")
+    return settings
+
+
+def stop_at(step: int):
+    """A Trainer callback that stops training at a step, as a crash or Ctrl-C would."""
+    from transformers import TrainerCallback
+
+    class StopAt(TrainerCallback):
+        fired = False
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step >= step:
+                self.fired = control.should_training_stop = True
+
+    return StopAt()
+
+
+def newest(folder: Path) -> Path | None:
+    """The newest whole checkpoint in a run's folder, or None.
+
+    The Trainer writes trainer_state.json last: a checkpoint without it was cut short by a
+    crash while saving, and resuming from it would fail. It is removed; the one before is whole.
+    """
+    saved = sorted(Path(folder).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    whole = [p for p in saved if (p / "trainer_state.json").exists()]
+    for broken in set(saved) - set(whole):
+        shutil.rmtree(broken, ignore_errors=True)
+    return whole[-1] if whole else None
+
+
+def resume_from(args, folder: Path, run: str) -> str | None:
+    """What to pass to trainer.train(resume_from_checkpoint=...): with --resume, the newest
+    whole checkpoint (said on screen); else None, a fresh start."""
+    checkpoint = newest(folder) if args.resume else None
+    if checkpoint:
+        from coursekit import report
+
+        report.note(f"{run}: resuming from {checkpoint.name}")
+    return str(checkpoint) if checkpoint else None
+
+
+def train(trainer, args, run: str) -> bool:
+    """trainer.train(), resuming from the newest checkpoint if --resume and one exists.
+
+    Returns whether it resumed. A run stopped by --interrupt-after raises `Interrupted`, which
+    `cli.user_errors` turns into one line saying how to continue.
+    """
+    checkpoint = resume_from(args, Path(trainer.args.output_dir), run)
+    stopper = stop_at(args.interrupt_after) if getattr(args, "interrupt_after", None) else None
+    if stopper:
+        trainer.add_callback(stopper)
+    trainer.train(resume_from_checkpoint=checkpoint)
+    if stopper and stopper.fired and trainer.state.global_step < trainer.state.max_steps:
+        raise Interrupted(run, trainer.state.global_step, trainer.state.max_steps)
+    return checkpoint is not None
+
+
+def finished(args, run: str) -> dict | None:
+    """With --resume, the result a run saved when it finished; else None (train it)."""
+    if not args.resume:
+        return None
+    try:
+        return json.loads((folder(args, run) / RESULT_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def save_finished(args, run: str, result: dict) -> None:
+    """Keep a finished run's result beside its checkpoints, for a later --resume."""
+    where = folder(args, run)
+    where.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(where / RESULT_FILE, json.dumps(result, indent=2, default=str) + "\n")
+    for checkpoint in where.glob("checkpoint-*"):  # no longer needed: free the disk
+        shutil.rmtree(checkpoint, ignore_errors=True)
+
+
+def finished_or_run(args, run: str, fine_tune, *inputs) -> dict:
+    """fine_tune(args, *inputs), keeping its result for --resume; with --resume, a run that
+    finished before the interruption is read back instead of trained again."""
+    from coursekit import report
+
+    result = finished(args, run)
+    if result:
+        report.note(f"{run}: finished before the interruption; results read back")
+        return result
+    result = fine_tune(args, *inputs)
+    save_finished(args, run, result)
+    return result
