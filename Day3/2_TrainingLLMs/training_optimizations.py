@@ -6,7 +6,8 @@ checkpointing; Adafactor and 8-bit AdamW; eager instead of SDPA attention; torch
 bf16 + compile + fused AdamW. Each gets samples/s, memory (static = weights + gradients +
 optimizer states; activations; the step's peak), the loss after the same updates (which tricks
 keep the arithmetic), and on a GPU the model FLOPs utilization (MFU).
-Steps: 2.2.1 the model and the run, 2.2.2 measure each setup, 2.2.3 compare, 2.2.4 goals.
+Steps: 2.2.1 the model and the run, 2.2.2 measure each setup, 2.2.3 compare, 2.2.4 goals,
+2.2.5 more GPUs (data parallel under `accelerate launch`, measured on H200s by a benchmark).
 
 --model: a built-in config with random weights (no download): tiny-distilbert, tiny-t5 (CPU
 seconds), or at real size from coursekit.model_facts distilbert-base (67 M), flan-t5-small
@@ -35,7 +36,6 @@ from __future__ import annotations
 import copy
 import gc
 import math
-import os
 import sys
 import time
 import warnings
@@ -287,46 +287,10 @@ def update(optimizer, scaler) -> None:
     optimizer.zero_grad(set_to_none=True)
 
 
-def peak_bytes(device, work) -> int | None:
-    """The most tensor bytes allocated at once during work(), above what was allocated before.
-
-    CUDA keeps the count itself. On a CPU we add up the PyTorch profiler's allocation events
-    (+ allocation, - free) in time order; its C++ side chatters on stderr, so that is muted.
-    """
-    import torch
-    from torch.profiler import ProfilerActivity, profile
-
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-        before = torch.cuda.memory_allocated(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        work()
-        torch.cuda.synchronize(device)  # GPU work is asynchronous: wait for it
-        return torch.cuda.max_memory_allocated(device) - before
-    if device.type != "cpu":  # Apple MPS: not measured
-        work()
-        return None
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-            work()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-    events = [e for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"]
-    running = peak = 0
-    for event in sorted(events, key=lambda e: e.start_ns()):
-        running += event.nbytes()
-        peak = max(peak, running)
-    return peak
-
-
 def measure_setup(setup: Setup, run: dict) -> dict:
     """Warm up, read memory, time `steps` updates, then the loss on the same data."""
     import torch
+    from coursekit import device as devices
 
     device, batches, cuda = run["device"], run["batches"], run["device"].type == "cuda"
     model = build_model(run["config"], run["task"], device, run["seed"], setup.attention)
@@ -346,7 +310,8 @@ def measure_setup(setup: Setup, run: dict) -> dict:
             loss = learn()
             update(optimizer, scaler)
             return loss
-        return peak_bytes(device, learn), peak_bytes(device, lambda: update(optimizer, scaler))
+        return (devices.peak_tensor_bytes(device, learn),  # coursekit.device
+                devices.peak_tensor_bytes(device, lambda: update(optimizer, scaler)))
 
     step(0)  # allocates the optimizer states (and compiles)
     states = [t for s in optimizer.state.values() for t in s.values() if torch.is_tensor(t)]
@@ -539,6 +504,20 @@ def describe_run(args, device) -> dict:
     return run
 
 
+def show_gpu_scaling() -> list[list]:
+    """2.2.5 What more GPUs buy: the benchmark's table (coursekit.model_facts)."""
+    from coursekit import report
+
+    rows = model_facts.gpu_scaling_rows()
+    report.table("Fine-tuning throughput, bf16, batch 32 x 128 tokens per GPU (random weights)",
+                 ["model", "GPUs", "samples/s", "x 1 GPU", "peak GiB per GPU", "GPU"], rows)
+    if not any(row[1] > 1 for row in rows):
+        report.note(model_facts.GPU_THROUGHPUT_PENDING)
+    report.note("data parallel (DDP): each GPU keeps its batch and the whole model, so N GPUs "
+                "train up to N times the samples; the cost is the gradients' all-reduce")
+    return rows
+
+
 def parse_setups(text: str | None) -> list[str]:
     """--setups a,b,c -> names, checked against SETUPS."""
     names = [s.strip() for s in (text or "").split(",") if s.strip()]
@@ -582,6 +561,8 @@ def main(argv: list[str] | None = None) -> dict:
         chart = plot_setups(rows, run, args.output_dir)
         report.section("2.2.4", "Goals")
         goals = check_goals(rows, run)
+        report.section("2.2.5", "More GPUs: data parallel (measured, not run here)")
+        scaling = show_gpu_scaling()
         keep = ("model", "source", "task", "model_class", "parameters", "default_attention",
                 "device_name", "batch_size", "seq_len", "steps", "micro_batches", "flops",
                 "peak_tflops")
@@ -591,7 +572,7 @@ def main(argv: list[str] | None = None) -> dict:
                                     "cuda": "torch.cuda.max_memory_allocated",
                                     "cpu": "profiler allocation events"}.get(device.type)},
                    "loss_before": round(run["loss_before"], 6), "setups": rows,
-                   "goals": goals, "chart": chart}
+                   "goals": goals, "chart": chart, "gpu_scaling": scaling}
         report.write_results(args.output_dir, results)
     return results
 

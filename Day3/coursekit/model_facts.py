@@ -236,3 +236,24 @@ def random_real_size(hub_id: str, seed: int = 0):
 def count_parameters(model) -> int:
     """Parameters of `model`, a tensor that two layers share counted once (as the Hub counts)."""
     return sum(p.numel() for p in model.parameters())  # parameters() yields each tensor once
+
+
+# Training throughput measured on GPUs by tests/benchmarks/gpu_throughput.py: the model at real
+# size with random weights, bf16, the Trainer, 32 examples of 128 tokens per GPU per step, 50
+# steps timed after 10. Each GPU keeps its batch, so N GPUs train N times the examples a step.
+# (hub id, GPUs, samples/s, peak GiB per GPU, GPU, torch, date)
+GPU_THROUGHPUT = [
+    ("distilbert/distilbert-base-uncased", 1, 1314.3, 1.74, "NVIDIA H200", "2.11", "2026-12-01"),
+    ("google/flan-t5-base", 1, 196.9, 9.24, "NVIDIA H200", "2.11", "2026-12-01"),
+]
+GPU_THROUGHPUT_PENDING = ("2 GPUs: not measured yet (no 2-GPU machine was available when the "
+                          "table was made). Measure: accelerate launch --config_file "
+                          "Day3/accelerate_configs/ddp.yaml --num_processes 2 "
+                          "tests/benchmarks/gpu_throughput.py --model distilbert")
+
+
+def gpu_scaling_rows() -> list[list]:
+    """GPU_THROUGHPUT as table rows: model, GPUs, samples/s, x one GPU, GiB per GPU, GPU."""
+    one = {hub_id: rate for hub_id, gpus, rate, *_ in GPU_THROUGHPUT if gpus == 1}
+    return [[hub_id.split("/")[-1], gpus, f"{rate:,.0f}", f"{rate / one[hub_id]:.2f}",
+             f"{gib:.2f}", gpu] for hub_id, gpus, rate, gib, gpu, *_ in GPU_THROUGHPUT]
