@@ -50,3 +50,18 @@ def fresh_network_decision():
     hub.reset_network_status()
     yield
     hub.reset_network_status()
+
+
+@pytest.fixture(autouse=True)
+def fresh_accelerate_state():
+    """Each test starts as a new process would: no Accelerate state yet.
+
+    Accelerate keeps one state per process (device, mixed precision). A script run in-process
+    with --device cpu and another on the GPU in bf16 would otherwise clash ('AcceleratorState
+    has already been initialized and cannot be changed'); each student's run is its own
+    process.
+    """
+    yield
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)

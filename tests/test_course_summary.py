@@ -69,7 +69,9 @@ def test_html_is_one_file_with_embedded_plots(day):
 def test_each_result_carries_profile_device_seed_versions_and_date(day):
     md = (day["out"] / "report.md").read_text()
     row = next(line for line in md.splitlines() if line.startswith("| you | journey_demo"))
-    assert "| tiny | cpu" in row and "| 42 |" in row and "transformers 5." in row
+    journey = day["out"].parent / "you" / "outputs" / "journey_demo" / "results.json"
+    device = json.loads(journey.read_text())["run_info"]["device"]  # cpu, or cuda on a GPU
+    assert f"| tiny | {device}" in row and "| 42 |" in row and "transformers 5." in row
     assert "20" in row.split("|")[-2]  # the date: 20xx-...
 
 

@@ -81,3 +81,15 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_doctor_checks_the_bounds_pyproject_declares():
+    """`python -m coursekit doctor` and pyproject.toml name the same lowest versions."""
+    import re
+
+    from coursekit.__main__ import REQUIRED
+    from helpers import ROOT
+
+    text = (ROOT / "pyproject.toml").read_text()  # (tomllib is Python 3.11+; the course: 3.10)
+    declared = dict(re.findall(r'^\s*"([A-Za-z0-9_.-]+)>=([0-9.]+)', text, flags=re.MULTILINE))
+    assert {k: declared.get(k) for k in REQUIRED} == REQUIRED

@@ -69,8 +69,9 @@ def test_a_vocabulary_fits_the_text_it_was_trained_on(results):
     corpus, _, unfamiliar, emoji = tok["sentences"]
     assert all(s["trained_round_trip"] for s in tok["sentences"])  # byte level: lossless
     assert corpus["trained_tokens"] <= corpus["pretrained_tokens"]
-    assert unfamiliar["trained_tokens"] > 2 * unfamiliar["pretrained_tokens"]
-    if "MiniLM" in tok["pretrained_tokenizer"]:  # the real bert-base-uncased WordPiece
+    if "MiniLM" in tok["pretrained_tokenizer"]:  # the real bert-base-uncased WordPiece (the
+        # offline extra); without it the tiny zoo's tokenizer, trained on the course's own text
+        assert unfamiliar["trained_tokens"] > 2 * unfamiliar["pretrained_tokens"]
         assert "[UNK]" in emoji["pretrained_pieces"]
 
 
@@ -87,7 +88,11 @@ def test_batched_and_one_by_one_encoding_are_both_timed(results):
 
 def test_accelerate_trains_and_the_loss_falls(results):
     acc = results[0]["accelerate"]
-    assert acc["device"] == "cpu" and acc["mixed_precision"] == "no"
+    from coursekit import device
+
+    expected = device.pick_device("auto")  # where the script ran: cuda (bf16) on a GPU machine
+    assert acc["device"].split(":")[0] == expected.type
+    assert acc["mixed_precision"] == ("bf16" if device.trainer_precision(expected) else "no")
     assert acc["num_processes"] == 1 and acc["examples"] == 200
     assert len(acc["losses"]) == acc["epochs"]
     assert acc["loss_first"] < 0.8  # starts near ln 2 = 0.69, a coin flip

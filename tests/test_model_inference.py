@@ -112,7 +112,8 @@ def test_summaries_come_from_flan_t5_and_the_removed_pipeline_raises(results):
     assert summarization["removed_pipeline"].startswith("KeyError")
     assert summarization["rougeL"]["flan-t5"] > 0.6  # close to the reference summaries
     assert len({row["input"] for row in summarization["rows"]}) == 3  # three dialogues
-    with pytest.raises(KeyError, match="removed"):
+    # transformers 5.24 says the task was removed; 5.17 calls it an unknown task
+    with pytest.raises(KeyError, match="removed|Unknown task summarization"):
         pipeline("summarization")
 
 

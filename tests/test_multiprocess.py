@@ -62,9 +62,9 @@ def value(results: dict, path: str):
 def launch_two_processes(config: str, script: str, flags: list[str], output_dir: Path):
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="", PYTHONUNBUFFERED="1")
     return subprocess.run([str(ACCELERATE), "launch", "--config_file", str(CONFIGS / config),
-                           str(ROOT / script), "--profile", "tiny", "--output-dir",
-                           str(output_dir), *flags], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
+                           str(ROOT / script), "--profile", "tiny", "--device", "cpu",
+                           "--output-dir", str(output_dir), *flags], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
 
 
 @pytest.mark.slow
@@ -72,7 +72,8 @@ def launch_two_processes(config: str, script: str, flags: list[str], output_dir:
                                           ("flan_t5", "fsdp.yaml")])
 def test_two_processes_match_one_and_only_the_main_one_writes(name, config, zoo, tmp_path):
     script, flags, compared, heading = RUNS[name]
-    one = run_main(script, "--profile", "tiny", *flags, "--output-dir", str(tmp_path / "one"))
+    one = run_main(script, "--profile", "tiny", "--device", "cpu", *flags,  # as the 2 below
+                   "--output-dir", str(tmp_path / "one"))
     launched = launch_two_processes(config, script, flags, tmp_path / "two")
     assert launched.returncode == 0, launched.stderr[-3000:]
     two = json.loads((tmp_path / "two" / "results.json").read_text())

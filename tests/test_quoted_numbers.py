@@ -5,11 +5,15 @@ Each test checks that the doc still holds the quoted text (edit the doc and not 
 fails), then that the run's number, formatted as the doc writes it, equals the quote within the
 entry's tolerance. Each command runs once per session. Quality numbers only: times vary.
 The docs quote CPU runs (fp32), so the commands run with --device cpu also on a GPU machine,
-where bf16 and other kernels give other digits.
+where bf16 and other kernels give other digits. The digits also depend on the library versions
+(the tiny zoo is trained on this machine, by these libraries): the numbers are compared only
+where torch, transformers, peft and tokenizers are the versions in constraints.txt (what CI
+installs today); elsewhere that part is skipped, with the versions named.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 
 import pytest
@@ -23,6 +27,18 @@ RUNS = {
     "final": ("Day3/4_WrapUpAndDemo/final_exercise.py", ("--solution",)),
     "journey": ("Day3/4_WrapUpAndDemo/journey_demo.py", ("--no-ui",)),
 }
+
+PINNED = ("torch", "transformers", "peft", "tokenizers")  # what the tiny numbers depend on
+
+
+def versions_differing_from_constraints() -> list[str]:
+    """'name installed (pinned)' for each of PINNED that is not constraints.txt's version."""
+    pins = dict(line.split("==") for line in (ROOT / "constraints.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    installed = {n: importlib.metadata.version(n).split("+")[0] for n in PINNED}  # 2.13.0+cpu
+    return [f"{n} {installed[n]} (pinned {pins.get(n)})" for n in PINNED
+            if installed[n] != pins.get(n)]
+
 
 NOTES = "Day3/LECTURE_NOTES.md"
 SLIDES_02 = "Day3/Slides/02_HuggingFace_Intro.md"
@@ -144,6 +160,9 @@ def test_quoted_number_matches_the_run(results, doc, quote, number, run, key, fm
     assert number in quote, (quote, number)
     text = (ROOT / doc).read_text()
     assert quote in text, f"{doc} no longer quotes {quote!r}: update QUOTES with the doc"
+    if versions_differing_from_constraints():
+        pytest.skip("the quotes hold for constraints.txt's versions; installed: "
+                    + ", ".join(versions_differing_from_constraints()))
     produced = fmt.format(lookup(results(run), key))
     script, flags = RUNS[run]
     where = f"{doc} quotes {number} in {quote!r}; `{script} --profile tiny {' '.join(flags)}`"

