@@ -77,6 +77,12 @@ CASES = [  # script, argv, environment, text the one line must contain
     (B, ["--num-labels", "0"], {}, "--num-labels"),
     (B, ["--num-labels", "1"], {}, "--num-labels"),
     (B, ["--mode", "single", "--strategies", "temperature"], {}, "--strategies"),
+    # found by the sweep: a wrong architecture, absurd sizes (MemoryError before)
+    (B, ["--model", "tiny-flan-t5"], {}, "this lesson fine-tunes an encoder"),
+    (B, ["--model", "tiny-chat-lm"], {}, "this lesson fine-tunes an encoder"),
+    (B, ["--max-samples", "100000000"], {}, "rows asked for (--max-samples)"),
+    (O, ["--max-samples", "100000000"], {}, "100,000,000 sentiment rows asked for"),
+    (T, ["--seq-len", "1"], {}, "--seq-len"),
     (M, ["--task", "ner", "--model", "dslim/bert-base-NER"], {}, "--model"),
     (X, ["--learning-rate", "inf"], {}, "--learning-rate"),
     (X, ["--lora-rank", "0"], {}, "--lora-rank"),
@@ -261,3 +267,27 @@ def test_the_matrix_is_large_and_covers_every_script():
     scripts = {case[0] for case in CASES}
     assert len(CASES) + len(SUBPROCESS_CASES) >= 60
     assert scripts == {H, D, O, M, U, F, L, T, B, S, C, J, X, K}
+
+
+@pytest.mark.parametrize("error", [
+    MemoryError(),
+    RuntimeError("[enforce fail at alloc_cpu.cpp:118] DefaultCPUAllocator: can't allocate "
+                 "memory: you tried to allocate 412316860416 bytes"),
+    RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB"),
+])
+def test_running_out_of_memory_is_one_line_saying_what_to_shrink(error, capsys):
+    """A batch size or LoRA rank too large for the machine: one line, exit 2, what to lower."""
+    from coursekit import cli
+
+    with pytest.raises(SystemExit) as stop, cli.user_errors():
+        raise error
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and len(lines) == 1
+    assert "out of memory" in lines[0] and "--batch-size" in lines[0]
+
+
+def test_other_runtime_errors_are_not_taken_for_memory():
+    from coursekit import cli
+
+    with pytest.raises(RuntimeError, match="shape mismatch"), cli.user_errors():
+        raise RuntimeError("shape mismatch")

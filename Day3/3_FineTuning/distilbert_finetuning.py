@@ -113,6 +113,9 @@ def set_up_distilbert(args, device) -> dict:
 
     choice = hub.resolve_model("encoder", args.profile, args.model)
     config = AutoConfig.from_pretrained(choice.path)
+    if config.is_encoder_decoder or any(a.endswith("CausalLM") for a in config.architectures or []):
+        raise cli.UsageError(f"--model {choice.name}: a {config.model_type} model; this lesson "
+                             f"fine-tunes an encoder (DistilBERT, BERT, MiniLM, RoBERTa)")
     tokenizer = AutoTokenizer.from_pretrained(choice.path)
     report.table("The pretrained encoder", ["what", "value"], [
         ["model", choice.name], ["loaded from", f"{choice.source} ({choice.path})"],

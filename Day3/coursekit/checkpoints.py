@@ -85,14 +85,22 @@ def stop_at(step: int):
     return StopAt()
 
 
+def _readable_state(path: Path) -> bool:
+    try:
+        return "global_step" in json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+
+
 def newest(folder: Path) -> Path | None:
     """The newest whole checkpoint in a run's folder, or None.
 
-    The Trainer writes trainer_state.json last: a checkpoint without it was cut short by a
-    crash while saving, and resuming from it would fail. It is removed; the one before is whole.
+    The Trainer writes trainer_state.json last: a checkpoint without it (or with half of it)
+    was cut short by a crash while saving, and resuming from it would fail. It is removed; the
+    one before it is whole.
     """
     saved = sorted(Path(folder).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-    whole = [p for p in saved if (p / "trainer_state.json").exists()]
+    whole = [p for p in saved if _readable_state(p / "trainer_state.json")]
     for broken in set(saved) - set(whole):
         shutil.rmtree(broken, ignore_errors=True)
     return whole[-1] if whole else None
@@ -113,10 +121,12 @@ def train(trainer, args, run: str) -> bool:
     """trainer.train(), resuming from the newest checkpoint if --resume and one exists.
 
     Returns whether it resumed. A run stopped by --interrupt-after raises `Interrupted`, which
-    `cli.user_errors` turns into one line saying how to continue.
+    `cli.user_errors` turns into one line saying how to continue, and exit status 75.
     """
     checkpoint = resume_from(args, Path(trainer.args.output_dir), run)
-    stopper = stop_at(args.interrupt_after) if getattr(args, "interrupt_after", None) else None
+    # --interrupt-after stops a fresh run only: the same flags plus --resume run to the end
+    stopper = (stop_at(args.interrupt_after) if getattr(args, "interrupt_after", None)
+               and checkpoint is None else None)
     if stopper:
         trainer.add_callback(stopper)
     trainer.train(resume_from_checkpoint=checkpoint)

@@ -231,10 +231,22 @@ def _remove_created_output() -> None:
         shutil.rmtree(_created_output.pop(), ignore_errors=True)
 
 
+INTERRUPTED_EXIT = 75  # EX_TEMPFAIL: not finished, try again (with --resume)
+
+
+def out_of_memory(err: BaseException) -> bool:
+    """MemoryError, torch.OutOfMemoryError (CUDA, MPS) or the CPU allocator's RuntimeError."""
+    text = str(err)
+    return isinstance(err, MemoryError) or "out of memory" in text.lower() or \
+        "can't allocate memory" in text or "DefaultCPUAllocator" in text
+
+
 @contextlib.contextmanager
 def user_errors(resume_hint: bool = False):
     """Turn UsageError into one line on stderr and exit status 2, and Ctrl-C into one line and
-    exit status 130 (the shell's code for SIGINT), with no traceback either way.
+    exit status 130 (the shell's code for SIGINT), with no traceback either way. Running out of
+    memory is a usage error too (a smaller batch, rank or sample fits), and a run stopped by
+    --interrupt-after says how to continue, with exit status 75 (not finished, try again).
 
     `resume_hint`: the script can continue an interrupted run with --resume; say so on Ctrl-C.
     """
@@ -245,11 +257,19 @@ def user_errors(resume_hint: bool = False):
         _remove_created_output()
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
-    except Interrupted as stop:  # --interrupt-after: a stop the user asked for
+    except (MemoryError, RuntimeError) as err:
+        if not out_of_memory(err):
+            raise
+        _remove_created_output()
+        print(f"error: out of memory ({type(err).__name__}): this run does not fit here; try a "
+              f"smaller --batch-size, --max-samples, --seq-len or LoRA rank, or --profile tiny",
+              file=sys.stderr)
+        raise SystemExit(2) from None
+    except Interrupted as stop:  # --interrupt-after: a stop the user asked for, unfinished
         from coursekit import report
 
         report.note(str(stop))
-        raise SystemExit(0) from None
+        raise SystemExit(INTERRUPTED_EXIT) from None
     except KeyboardInterrupt:
         then = ("run the same command with --resume to continue from the last checkpoint"
                 if resume_hint else "run the command again to start over")

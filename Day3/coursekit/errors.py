@@ -13,5 +13,4 @@ class Interrupted(Exception):
     def __init__(self, run: str, step: int, max_steps: int):
         self.run, self.step, self.max_steps = run, step, max_steps
         super().__init__(f"interrupted at step {step} of {max_steps} ({run}), as "
-                         f"--interrupt-after asked; continue with the same flags plus --resume "
-                         f"(and without --interrupt-after)")
+                         f"--interrupt-after asked; continue with the same flags plus --resume")

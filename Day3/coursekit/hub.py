@@ -294,6 +294,9 @@ def _resolve_override(role: str, name: str) -> ModelChoice:
                      f"cached then), or give a local folder")
 
 
+SYNTHETIC_MAX_ROWS = 100_000  # the tiny profile's synthetic datasets are built in memory
+
+
 def load_dataset_for(role: str, profile: str, split: str = "train", n: int | None = None,
                      seed: int = 0):
     """Rows of a role's dataset: synthetic for tiny, else a Hub slice (cache or fallback)."""
@@ -301,9 +304,12 @@ def load_dataset_for(role: str, profile: str, split: str = "train", n: int | Non
 
     spec = DATASETS[role]
     generator = getattr(data, spec.synthetic)
-    synthetic_n = n or 400
+    synthetic_n = min(n or 400, SYNTHETIC_MAX_ROWS)
     split_seed = seed + {"train": 0, "validation": 1, "test": 2}.get(split, 3) * 7919
     if profile == "tiny":
+        if n and n > SYNTHETIC_MAX_ROWS:  # made in memory: 10^8 rows would exhaust it
+            raise UsageError(f"{n:,} {role} rows asked for (--max-samples): the tiny profile "
+                             f"makes its data in memory, at most {SYNTHETIC_MAX_ROWS:,} rows")
         return generator(synthetic_n, seed=split_seed)
     from datasets import load_dataset
 
