@@ -26,6 +26,8 @@ RUNS = {
     "distilbert": ("Day3/3_FineTuning/distilbert_finetuning.py", ()),
     "final": ("Day3/4_WrapUpAndDemo/final_exercise.py", ("--solution",)),
     "journey": ("Day3/4_WrapUpAndDemo/journey_demo.py", ("--no-ui",)),
+    **{f"flan_t5_seed{n}": ("Day3/2_TrainingLLMs/flan_t5_finetuning.py", ("--seed", str(n)))
+       for n in (0, 1, 2)},  # slide 03's 3-seed table
 }
 
 PINNED = ("torch", "transformers", "peft", "tokenizers")  # what the tiny numbers depend on
@@ -50,6 +52,23 @@ DB_SINGLE = "single.{}.accuracy"
 
 # (doc, text quoted in the doc, the number in it, run, key path in results.json, format, tolerance)
 QUOTES = [
+    # 2.5 forgetting over 3 seeds (slide 03)
+    (SLIDES_03, "| 0 | full | 0.297 → 0.875 |", "0.875", "flan_t5_seed0",
+     "strategies.full.after.target_rougeL", "{:.3f}", 0),
+    (SLIDES_03, "| 0 | full | 0.297 → 0.875 | 0.987 → 0.520 | 0.467 |", "0.467",
+     "flan_t5_seed0", "strategies.full.probe_drop", "{:.3f}", 0),
+    (SLIDES_03, "| 0 | replay (20%) | → 0.878 | → 0.920 | 0.067 | 86% |", "86",
+     "flan_t5_seed0", "strategies.replay.recovered_pct", "{:.0f}", 0),
+    (SLIDES_03, "| 0 | LoRA (3.0% trained) | → 0.768 |", "0.768", "flan_t5_seed0",
+     "strategies.lora.after.target_rougeL", "{:.3f}", 0),
+    (SLIDES_03, "| 1 | full | 0.286 → 0.874 | 0.993 → 0.473 | 0.520 |", "0.520",
+     "flan_t5_seed1", "strategies.full.probe_drop", "{:.3f}", 0),
+    (SLIDES_03, "0.093 / 0.027 / 0.167 | 82 / 95 / 68% |", "82", "flan_t5_seed1",
+     "strategies.replay.recovered_pct", "{:.0f}", 0),
+    (SLIDES_03, "| 2 | full | 0.302 → 0.866 | 1.000 → 0.627 | 0.373 |", "0.373",
+     "flan_t5_seed2", "strategies.full.probe_drop", "{:.3f}", 0),
+    (SLIDES_03, "0.087 / 0.013 / 0.100 | 77 / 96 / 73% |", "77", "flan_t5_seed2",
+     "strategies.replay.recovered_pct", "{:.0f}", 0),
     # 1.6 hello world
     (NOTES, "sentiment model has 108,738 parameters", "108,738", "hello",
      "model.parameters", "{:,}", 0),
