@@ -348,14 +348,18 @@ def score_with_evaluate(model, tokenizer, ds, output_dir: Path, online: bool) ->
     """1.2.5 Evaluate: one API for every metric, fed batch by batch, computed at the end."""
     import evaluate
     import torch
-    from coursekit import metrics, report
+    from coursekit import atomic, metrics, report
+    from coursekit import device as devices
 
     # evaluate.load("accuracy") downloads the metric's script from the Hub. Offline, the same
     # call takes a local metric script: write one (a small evaluate.Metric subclass) and load it.
     script = Path(output_dir) / "course_accuracy" / "course_accuracy.py"
     script.parent.mkdir(parents=True, exist_ok=True)
-    script.write_text(METRIC_SCRIPT)
-    metric = evaluate.load(str(script.resolve()))  # the same call as evaluate.load("accuracy")
+    atomic.write_text(script, METRIC_SCRIPT)  # under accelerate launch: process 0 writes it,
+    devices.wait_for_everyone()  # and the others wait for it
+    # the same call as evaluate.load("accuracy"); keep_in_memory: no cache file on disk, which
+    # two processes of one run would otherwise both lock
+    metric = evaluate.load(str(script.resolve()), keep_in_memory=True)
     texts, references, predictions = list(ds["sentence"]), list(ds["label"]), []
     for i in range(0, len(texts), BATCH_SIZE):  # the section-1 model on the section-2 rows
         batch = tokenizer(texts[i:i + BATCH_SIZE], padding=True, truncation=True,
