@@ -216,8 +216,8 @@ def check_output_dir(path: Path) -> Path:
         path.mkdir(parents=True, exist_ok=True)
         if created:
             _created_output.append(missing.absolute())
-        probe = path / ".write-test"
-        probe.write_text("ok")
+        probe = path / f".write-test-{os.getpid()}"  # per process: under accelerate launch
+        probe.write_text("ok")  # all the processes check the same folder at once
         probe.unlink()
     except OSError as err:
         raise UsageError(f"cannot write to output folder {str(path)!r}: "
