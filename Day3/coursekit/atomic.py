@@ -25,17 +25,11 @@ def _temporary_name(path: Path) -> Path:
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write a text file atomically (UTF-8)."""
-    path = Path(path)
-    if not device.is_main_process():
-        return path
-    partial = _temporary_name(path)
-    try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
+    """Write a text file atomically (UTF-8); only the main process writes."""
+    if device.is_main_process():
+        with new_file(path) as partial:
+            partial.write_text(text, encoding="utf-8")
+    return Path(path)
 
 
 @contextlib.contextmanager
