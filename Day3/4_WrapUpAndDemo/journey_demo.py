@@ -138,14 +138,20 @@ def tokenize_reviews(tokenizer, data: dict):
 
 
 # ---------------------------------------------------------------- 4.2.3 and 4.2.4 LoRA
-def load_base_model(args):
-    """4.2.3 The pretrained encoder with a new 2-label head (random: it knows no sentiment)."""
-    from coursekit import hub, report
-    from models import build_classifier
+def load_tokenizer(args):
+    """4.2.2 The encoder's own tokenizer: text must be cut the way the model was pretrained."""
+    from coursekit import hub
     from transformers import AutoTokenizer
 
     choice = hub.resolve_model("encoder", args.profile, args.model)
-    tokenizer = AutoTokenizer.from_pretrained(choice.path)
+    return choice, AutoTokenizer.from_pretrained(choice.path)
+
+
+def load_base_model(choice):
+    """4.2.3 The pretrained encoder with a new 2-label head (random: it knows no sentiment)."""
+    from coursekit import report
+    from models import build_classifier
+
     model = build_classifier(choice.path, num_labels=2, label_names=LABELS)
     if model.config.model_type not in ("distilbert", "bert"):
         raise cli.UsageError(f"{choice.name} is a {model.config.model_type} model; the journey "
@@ -153,7 +159,7 @@ def load_base_model(args):
     report.table("The base model", ["what", "value"], [
         ["model", choice.name], ["loaded from", f"{choice.source} ({choice.path})"],
         ["architecture", model.config.model_type], ["parameters", model.num_parameters()]])
-    return choice, tokenizer, model
+    return model
 
 
 def fine_tune_with_lora(args, model, tokenizer, train, device) -> tuple:
@@ -486,11 +492,11 @@ def main(argv: list[str] | None = None) -> dict:
         data = load_reviews(args)
         lap("4.2.1 data")
         report.section("4.2.2", "Tokenize (as in 1.4)")
-        choice, tokenizer, model = load_base_model(args)
+        choice, tokenizer = load_tokenizer(args)
         train = tokenize_reviews(tokenizer, data)
         lap("4.2.2 tokenize")
         report.section("4.2.3", "The base model: a pretrained encoder, a new head (3.1)")
-        model = model.to(device)
+        model = load_base_model(choice).to(device)
         report.note("its head is random: before fine-tuning it can only guess")
         lap("4.2.3 base model")
         report.section("4.2.4", "Fine-tune with LoRA on the Trainer (3.2)")
