@@ -114,6 +114,8 @@ def check_ran_from_the_cache(run: Run, profile: str) -> None:
     assert run.results is not None, "no results.json"
     assert "offline fallback" not in result.stdout  # that would mean tiny models or data
     assert "Traceback" not in result.stderr
+    warned = [line for line in result.stderr.splitlines() if "Warning:" in line]
+    assert not warned, warned  # the libraries stay quiet (coursekit.quiet), at real size too
     prefetched = set(profiles.hub_models(profile)) | {
         spec.hub_id for spec in profiles.DATASETS.values()}
     for kind, wanted, source in run.resolved:

@@ -36,8 +36,8 @@ CLASS_RUNS = {
     "Day3/3_FineTuning/distilbert_finetuning.py": ["--max-steps", "2", "--max-samples", "32"],
     "Day3/4_WrapUpAndDemo/journey_demo.py": ["--no-ui", "--max-steps", "2", "--max-samples",
                                              "32"],
-    "Day3/4_WrapUpAndDemo/final_exercise.py": ["--solution", "--max-steps", "8",
-                                               "--max-samples", "64"],
+    "Day3/4_WrapUpAndDemo/final_exercise.py": ["--solution", "--max-steps", "30",
+                                               "--max-samples", "128"],  # beats: 3 seeds
     "Day3/4_WrapUpAndDemo/course_summary.py": ["--parts", "journey,dpo,deploy,closing",
                                                "--dpo-steps", "2", "--requests", "5",
                                                "--max-samples", "32"],
@@ -184,6 +184,21 @@ def test_journey_demo_adapts_the_real_distilbert_with_under_2_percent(class_cach
     adapter = json.loads((Path(run["folders"]["adapter"]) / "adapter_config.json").read_text())
     assert adapter["base_model_name_or_path"] == "distilbert/distilbert-base-uncased"
     assert all(check["same_labels"] for check in run["reload"].values())
+
+
+def test_final_exercise_solution_passes_and_beats_the_real_size_sst2_model(class_cache,
+                                                                           tmp_path_factory):
+    """Random weights, so the baseline is chance; 30 LoRA steps must still clear the margin.
+
+    Measured over seeds 0, 1, 42 with these flags: accuracy gain 0.44 to 0.50 against a margin
+    of 0.088 (8 steps on 64 reviews gained 0.0 to 0.30 against 0.125: not enough).
+    """
+    run = results_of("Day3/4_WrapUpAndDemo/final_exercise.py", class_cache, tmp_path_factory)
+    assert run["model"] == {"name": profiles.model_id("sentiment", "class"), "source": "cache"}
+    assert run["passed"] and run["mode"] == "solution"
+    assert run["lora"]["trainable"] / run["lora"]["total"] < 0.02  # 1.09 %: q, v, the head
+    assert run["comparison"]["beats_baseline"], run["comparison"]
+    assert run["data"]["train"] == run["data"]["test"] == 128
 
 
 def test_course_summary_tunes_smollm2_and_quantizes_the_real_sst2_classifier(class_cache,

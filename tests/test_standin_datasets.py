@@ -34,7 +34,8 @@ def as_plain(features) -> str:
 def test_every_split_loads_in_the_real_schema(folders, role):
     spec, stand = DATASETS[role], standin.STANDINS[role]
     folder, rows = folders[role]
-    assert rows == stand.rows == {s: min(n, standin.ROW_CAP) for s, n in stand.real_rows.items()}
+    assert rows == stand.rows == {s: min(n, stand.row_cap) for s, n in stand.real_rows.items()}
+    assert stand.row_cap >= standin.ROW_CAP
     assert set(spec.splits) <= set(rows)
     for split, n in rows.items():
         whole = load(folders, role, split)
@@ -164,3 +165,13 @@ def test_a_build_is_deterministic_and_needs_an_empty_folder(folders, tmp_path):
     with pytest.raises(FileExistsError):
         standin.build_dataset_folder("dialogue-summary", again)
     assert len(standin.describe()) == len(DATASETS)
+
+
+def test_yelp_rows_are_paragraphs_of_one_polarity_and_distinct(folders):
+    """The final exercise drops training reviews that repeat a test review: few may repeat."""
+    train, test = load(folders, "sentiment-heldout", "train"), load(folders, "sentiment-heldout",
+                                                                     "test")
+    assert sum(train["label"]) == len(train) // 2  # balanced, as Yelp polarity is
+    assert all(text.count(" . ") + text.count(" ! ") >= 1 for text in train["text"][:50])
+    repeats = set(train["text"]) & set(test["text"])
+    assert len(set(train["text"])) > 0.99 * len(train) and len(repeats) < 0.01 * len(train)

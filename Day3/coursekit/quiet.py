@@ -38,6 +38,11 @@ def library_output(verbose: bool = False) -> None:
         # peft asks transformers 5 for `is_gradient_checkpointing`, which warns on every call
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*",
                                 category=FutureWarning)
+        # Offline (HF_HUB_OFFLINE=1, the class's prefetched cache), peft cannot ask the Hub
+        # whether a base model's vocabulary changed and warns at every adapter save; no
+        # lesson resizes the embeddings, so its fallback ("not modified") is right here
+        warnings.filterwarnings("ignore", message="Could not find a config file in .* will "
+                                "assume that the vocabulary was not modified", category=UserWarning)
     # trl (course_summary's DPO) logs through the standard logging module, as "trl.*"
     logging.getLogger("trl").setLevel(logging.NOTSET if verbose else logging.ERROR)
     for callback in (PrinterCallback, ProgressCallback):  # they print each log dict
