@@ -408,9 +408,10 @@ def build_app(model, tokenizer, flan, flan_name: str, scores: dict):
         tokens = tokenizer.convert_ids_to_tokens(ids)
         unknown = sum(t == tokenizer.unk_token for t in tokens)
         words = len(ids) - tokenizer.num_special_tokens_to_add()
-        status = f"{words} tokens read by the encoder."
+        status = f"{words} token{'s' * (words != 1)} read by the encoder."
         if unknown:
-            status += (f" {unknown} of them are {tokenizer.unk_token} (not in the vocabulary: "
+            status += (f" {unknown} of them {'is' if unknown == 1 else 'are'} "
+                       f"{tokenizer.unk_token} (not in the vocabulary: "
                        f"emoji, other scripts): the prediction says little about those parts.")
         if len(tokenizer(text)["input_ids"]) > MAX_LENGTH:
             status += f" Only the first {MAX_LENGTH} tokens were read."
