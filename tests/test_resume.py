@@ -106,6 +106,9 @@ def test_a_checkpoint_cut_short_while_saving_is_skipped(zoo, tmp_path):
     assert "interrupted at step 50 of 80" in stopped.stdout
     folder = tmp_path / "checkpoints" / run
     assert [p.name for p in folder.glob("checkpoint-*")] == ["checkpoint-40"]
+    clock = folder / "checkpoint-40" / "training_seconds.json"  # the seconds up to step 40
+    assert 0 < json.loads(clock.read_text())["seconds"] < 300
+    clock.write_text('{"seconds": 1000.0}')  # as if the first 40 steps had taken 1,000 s
     broken = folder / "checkpoint-60"  # what a kill during the next save would leave
     broken.mkdir()
     (broken / "adapter_model.safetensors").write_bytes(b"\0" * 100)
@@ -114,6 +117,7 @@ def test_a_checkpoint_cut_short_while_saving_is_skipped(zoo, tmp_path):
     resumed = run_main(script, *common, "--interrupt-after", "50", "--resume")
     assert resumed["training"]["resumed"] and not broken.exists()
     assert resumed["training"]["steps"] == steps
+    assert 1000 < resumed["training"]["seconds"] < 1300  # both parts: before and after resume
 
 
 def test_resume_with_nothing_to_resume_is_refused(zoo, tmp_path):

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
@@ -317,7 +316,6 @@ def fine_tune(name: str, args, choice, tokenizer, rows: list, plan: dict, recipe
         data_collator=collator, processing_class=tokenizer)
     report.note(f"{name} ({STRATEGIES[name]}): {len(rows):,} examples, lr {lr:g}, "
                 f"{trainable:,} of {total:,} parameters trained")
-    start = time.perf_counter()
     resume = checkpoints.train(trainer, args, name)  # --resume: from the newest checkpoint
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     info = {"learning_rate": lr, "train_examples": len(rows),
@@ -325,7 +323,7 @@ def fine_tune(name: str, args, choice, tokenizer, rows: list, plan: dict, recipe
             "trainable_params": trainable, "total_params": total,
             "trainable_pct": 100 * trainable / total, "steps": trainer.state.global_step,
             "final_loss": losses[-1] if losses else None, "resumed": bool(resume),
-            "train_seconds": round(time.perf_counter() - start, 2)}
+            "train_seconds": checkpoints.seconds_trained(trainer)}  # resumed: both parts
     return trainer.model, info
 
 

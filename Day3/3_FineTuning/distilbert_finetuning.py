@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # find coursekit without install
@@ -367,9 +366,8 @@ def fine_tune_single(args, setup: dict, data: dict, name: str) -> dict:
         data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
         compute_metrics=compute_metrics,  # one line per validation (the kit's callback)
         callbacks=[EarlyStoppingCallback(PATIENCE), quiet.evaluation_lines(name)])
-    start = time.perf_counter()
     resumed = checkpoints.train(trainer, args, name)  # --resume: from the newest checkpoint
-    seconds = time.perf_counter() - start
+    seconds = checkpoints.seconds_trained(trainer)  # after a resume: both parts
     texts, labels = list(task["test"]["text"]), list(task["test"]["label"])
     predictions = predict_labels(model, tokenizer, texts, max_length=max_length)
     result = {**classification_scores(predictions, labels), "seconds": round(seconds, 2),
@@ -443,9 +441,8 @@ def fine_tune_multi(args, setup: dict, data: dict, strategy: str) -> dict:
             save_strategy="steps", save_steps=args.eval_every, save_total_limit=1),
         train_dataset=train, data_collator=DataCollatorWithPadding(tokenizer),
         task_names=names, strategy=strategy, temperature=TEMPERATURE, callbacks=[watch])
-    start = time.perf_counter()
     resumed = checkpoints.train(trainer, args, f"multi-{strategy}")  # --resume: newest one
-    seconds = time.perf_counter() - start
+    seconds = checkpoints.seconds_trained(trainer)  # after a resume: both parts
     mix = trainer.task_mix()  # batches per task, as the sampler dealt them
     result = {"seconds": round(seconds, 2), "steps": steps, "resumed": resumed,
               "parameters": parameter_report(model)["total"],

@@ -154,6 +154,7 @@ def train(model, dataset, collator, args, steps: int, lr: float, batch_size: int
                                          data_collator=collator)
     with evaluation.measure_training(args.device) as usage:
         trainer.train()
+    devices.plain_forward(model)  # after bf16 training: fp32 forward passes again
     return usage
 
 

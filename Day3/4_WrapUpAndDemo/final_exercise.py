@@ -361,6 +361,7 @@ def fine_tune(args, device, setup: dict, model, data: dict, parts) -> dict:
     start = time.perf_counter()
     trainer = parts.train_with_lora(model, data["encoded"], setup["tokenizer"], plan)  # part 4
     seconds = time.perf_counter() - start
+    devices.plain_forward(trainer.model)  # after bf16 training: fp32 predictions again
     losses = [round(h["loss"], 4) for h in trainer.state.log_history if "loss" in h]
     report.note(f"{trainer.state.global_step} steps in {seconds:.1f} s; training loss "
                 + (f"{losses[0]} -> {losses[-1]}" if losses else "not logged"))

@@ -190,9 +190,8 @@ def fine_tune_with_lora(args, model, tokenizer, train, device) -> tuple:
         **devices.trainer_precision(device), **devices.trainer_distribution())
     trainer = Trainer(model=model, args=training, train_dataset=train,
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer)
-    start = time.perf_counter()
     resumed = checkpoints.train(trainer, args, "lora")  # --resume: from the newest checkpoint
-    seconds = time.perf_counter() - start
+    seconds = checkpoints.seconds_trained(trainer)  # after a resume: both parts
     losses = [(log["step"], log["loss"]) for log in trainer.state.log_history if "loss" in log]
     report.note(f"{args.max_steps} steps in {seconds:.1f} s; training loss "
                 f"{losses[0][1]:.3f} (step {losses[0][0]}) -> {losses[-1][1]:.3f}")

@@ -10,6 +10,8 @@ adds what a script needs around that:
 - `record_run(args, settings)`: run_settings.json. --resume refuses a folder that holds a
   different run; a fresh run clears old checkpoints, so they are never resumed by mistake;
 - `train(trainer, args, run)`: train, resuming where asked and a checkpoint exists;
+  `seconds_trained(trainer)`: how long it trained, the time before an interruption included
+  (each checkpoint keeps the seconds so far in training_seconds.json);
 - `finished(args, run)` and `save_finished(args, run, result)`: a run that finished before the
   interruption is read back, not trained again (`finished_or_run` does both).
 """
@@ -18,15 +20,17 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
-from coursekit import atomic
+from coursekit import atomic, device
 from coursekit.errors import Interrupted, UsageError
 
 RUN_FILE = "run_settings.json"  # what an output folder's checkpoints belong to
 RESULT_FILE = "result.json"  # a finished run's result, beside its checkpoints
-__all__ = ["Interrupted", "add_flags", "record_run", "train", "finished", "save_finished",
-           "finished_or_run"]
+CLOCK_FILE = "training_seconds.json"  # in each checkpoint: seconds trained up to it
+__all__ = ["Interrupted", "add_flags", "record_run", "train", "seconds_trained", "finished",
+           "save_finished", "finished_or_run"]
 
 
 def add_flags(parser, interrupt: bool = True) -> None:
@@ -85,6 +89,37 @@ def stop_at(step: int):
     return StopAt()
 
 
+def training_clock(seconds_before: float = 0.0):
+    """A Trainer callback that counts training seconds and writes them into each checkpoint.
+
+    A resumed run starts from the seconds its checkpoint holds, so the time it reports is the
+    whole training's: the part before the interruption plus the part after it.
+    """
+    from transformers import TrainerCallback
+
+    class TrainingClock(TrainerCallback):
+        def __init__(self):
+            self.before, self.started = seconds_before, time.perf_counter()
+
+        def seconds(self) -> float:
+            return self.before + time.perf_counter() - self.started
+
+        def on_save(self, args, state, control, **kwargs):
+            where = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if state.is_world_process_zero and where.is_dir():  # the one it just wrote
+                atomic.write_text(where / CLOCK_FILE, json.dumps({"seconds": self.seconds()}))
+
+    return TrainingClock()
+
+
+def _seconds_in(checkpoint: str | None) -> float:
+    """The training seconds a checkpoint holds (0 for a fresh start, or if it has none)."""
+    try:
+        return float(json.loads((Path(checkpoint) / CLOCK_FILE).read_text())["seconds"])
+    except (TypeError, OSError, ValueError, KeyError):
+        return 0.0
+
+
 def _readable_state(path: Path) -> bool:
     try:
         return "global_step" in json.loads(path.read_text())
@@ -129,10 +164,18 @@ def train(trainer, args, run: str) -> bool:
                and checkpoint is None else None)
     if stopper:
         trainer.add_callback(stopper)
+    trainer.add_callback(training_clock(_seconds_in(checkpoint)))
     trainer.train(resume_from_checkpoint=checkpoint)
+    device.plain_forward(trainer.model)  # after bf16 training: fp32 forward passes again
     if stopper and stopper.fired and trainer.state.global_step < trainer.state.max_steps:
         raise Interrupted(run, trainer.state.global_step, trainer.state.max_steps)
     return checkpoint is not None
+
+
+def seconds_trained(trainer) -> float:
+    """After `train`: the seconds this run trained, those before an interruption included."""
+    clocks = [c for c in trainer.callback_handler.callbacks if type(c).__name__ == "TrainingClock"]
+    return round(clocks[-1].seconds(), 2)
 
 
 def finished(args, run: str) -> dict | None:

@@ -62,6 +62,17 @@ def trainer_precision(device) -> dict:
     return {"bf16": True} if pick_dtype(device) == torch.bfloat16 else {}
 
 
+def plain_forward(model):
+    """Undo what bf16 training leaves behind: the Trainer (through Accelerate) wraps
+    `model.forward` in autocast, and the wrapper stays after training. Left alone, every later
+    forward pass on the GPU runs in bf16: a saved-and-reloaded model then differs from the one
+    in memory by bf16 rounding (a probability gap of 3e-3 in the journey on an H200, where fp32
+    gives 0). This restores the fp32 forward; a model that was not wrapped is left as it is."""
+    from accelerate.utils import extract_model_from_parallel
+
+    return extract_model_from_parallel(model, keep_fp32_wrapper=False)
+
+
 def describe(device) -> str:
     """A short description such as 'cpu (2 threads, fp32)' or 'cuda:0 NVIDIA H100 (bf16)'."""
     import torch
