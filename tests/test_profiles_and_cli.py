@@ -148,3 +148,21 @@ def test_comma_list_keeps_order_drops_duplicates_and_names_unknowns():
     with pytest.raises(argparse.ArgumentTypeError, match="^no method given in ' , '$"):
         parse(" , ")
     assert cli.comma_list(what="layer name")("q_lin,v_lin") == ["q_lin", "v_lin"]
+
+
+def test_plain_forward_undoes_the_bf16_wrapper_that_training_leaves():
+    """The Trainer's Accelerate wraps model.forward in autocast; the wrapper outlives training."""
+    import torch
+    from accelerate import Accelerator
+    from coursekit import device
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Tanh(), torch.nn.Linear(64, 2))
+    x = torch.randn(8, 64)
+    with torch.no_grad():
+        fp32 = model(x)
+        wrapped = Accelerator(cpu=True, mixed_precision="bf16").prepare_model(model)
+        assert wrapped is model and (model(x) - fp32).abs().max() > 1e-4  # bf16 rounding
+        assert device.plain_forward(model) is model
+        assert torch.equal(model(x), fp32)  # fp32 again, bit for bit
+        assert device.plain_forward(model) is model and torch.equal(model(x), fp32)  # idempotent
