@@ -45,6 +45,7 @@ NOISE = {  # what the libraries print unasked -> a pattern that finds it in the 
     "a transformers 'Writing model shards' bar": r"Writing model shards:",
     "a transformers LOAD REPORT": r"LOAD REPORT",
     "peft's trainable-parameters line": r"trainable params: [\d,]+ \|\|",
+    "a validation bar nested in the training bar (cursor-up codes)": r"\x1b\[A",
 }
 # report.section prints "2.5.1 Set up Flan-T5 ───...": the number starts the line
 HEADING = re.compile(r"^(\d+(?:\.\d+)+) \S.*─{3,}\s*$", re.MULTILINE)
@@ -155,3 +156,24 @@ def test_evaluation_lines_print_one_line_per_evaluation(capsys):
         "eval_samples_per_second": 79.9, "epoch": 0.5})
     assert capsys.readouterr().out == \
         "sentiment: step 25 of 150, validation loss 0.701, accuracy 0.563\n"
+
+
+def test_validation_inside_training_draws_no_second_bar(capsys):
+    from coursekit import quiet
+    from transformers.trainer_callback import ProgressCallback
+
+    state = SimpleNamespace(is_world_process_zero=True)
+    batches = [0] * 6  # an eval dataloader of 6 batches
+    quiet.library_output(verbose=False)
+    inside, outside = ProgressCallback(), ProgressCallback()
+    inside.training_bar = object()  # training is running
+    for callback in (inside, outside):
+        callback.on_prediction_step(None, state, None, eval_dataloader=batches)
+    assert inside.prediction_bar is None  # evaluation_lines prints one line instead
+    assert outside.prediction_bar is not None  # trainer.evaluate() after training: a bar
+    outside.prediction_bar.close()
+    quiet.library_output(verbose=True)  # --verbose: the Trainer's own behaviour again
+    inside.on_prediction_step(None, state, None, eval_dataloader=batches)
+    assert inside.prediction_bar is not None
+    inside.prediction_bar.close()
+    quiet.library_output(verbose=False)

@@ -17,11 +17,19 @@ import importlib.util
 import logging
 import warnings
 
-_TRAINER_ON_LOG: dict = {}  # the Trainer callbacks' own on_log methods, kept to restore them
+_TRAINER_ON_LOG: dict = {}  # the Trainer callbacks' own methods that we swap, kept to restore
 
 
 def _no_log_dict(self, args, state, control, logs=None, **kwargs):
     """What the Trainer's printer and progress bar do with a log dict here: nothing."""
+
+
+def _no_bar_inside_training(self, args, state, control, **kwargs):
+    """Validation during training draws no second bar under the training bar (its cursor-up
+    codes litter a log file, and `evaluation_lines` prints one line per evaluation instead);
+    an evaluation or prediction outside training keeps its bar."""
+    if self.training_bar is None:
+        _TRAINER_ON_LOG["prediction_step"](self, args, state, control, **kwargs)
 
 
 def library_output(verbose: bool = False) -> None:
@@ -48,6 +56,9 @@ def library_output(verbose: bool = False) -> None:
     for callback in (PrinterCallback, ProgressCallback):  # they print each log dict
         _TRAINER_ON_LOG.setdefault(callback, callback.on_log)
         callback.on_log = _TRAINER_ON_LOG[callback] if verbose else _no_log_dict
+    _TRAINER_ON_LOG.setdefault("prediction_step", ProgressCallback.on_prediction_step)
+    ProgressCallback.on_prediction_step = (_TRAINER_ON_LOG["prediction_step"] if verbose
+                                           else _no_bar_inside_training)
     if importlib.util.find_spec("datasets") is not None:  # datasets has its own switches
         from datasets.utils import logging as datasets_logging
         from datasets.utils.tqdm import disable_progress_bars, enable_progress_bars
