@@ -19,15 +19,15 @@ Run:
 
 Time and memory (2 CPU cores):
     tiny:  about 25 s (4 strategies x 80 steps) once the tiny zoo is cached; 1 GB RAM
-    class: google/flan-t5-small on 1,000 knkarthick/dialogsum dialogues (256 source tokens),
-           full fine-tuning and LoRA, 50 steps of 4 x 2 each; 30 test dialogues and 3 x 20 probes
-           scored before and after each. Measured on 2 CPU cores (this run alone) with real-size
-           stand-ins: 4.5 minutes (2.4 s a full step with its checkpoints, 1.8 s a LoRA step,
-           15 to 19 s a round of scoring). Real dialogues are longer (about 190 words; the
-           stand-ins' 80 tokens) and a full step at the 256-token cap took 4.9 s, so expect 8 to
-           9 minutes; real summaries stop before the 64-token cap that random weights always
-           reach. On 2 busy cores (load 3): 46 s a full step, 137 s a round. Replay and low-lr
-           add about 4 minutes each (--strategies full,replay,low-lr,lora). Published runs move
+    class: google/flan-t5-small on 1,000 knkarthick/dialogsum dialogues (256 source tokens), full
+           fine-tuning and LoRA, 50 steps of 4 x 2 each; 30 test dialogues and 3 x 20 probes scored
+           before and after each. Measured on 2 CPU cores (this run alone) with real-size
+           stand-ins: 4.5 and 5.8 min in two runs (2.4 s a full step with its checkpoints, 1.8 s a
+           LoRA step, 15 to 19 s a round of scoring). Real dialogues are longer (about 190 words;
+           the stand-ins' 80 tokens) and a full step at the 256-token cap took 4.9 s, so expect 8
+           to 9 minutes; real summaries stop before the 64-token cap that random weights always
+           reach. On 2 busy cores (load 3): 46 s a full step, 137 s a round. Replay and low-lr add
+           about 4 minutes each (--strategies full,replay,low-lr,lora). Published runs move
            Flan-T5-small's ROUGE-L on DialogSum within 50 to 100 such steps: not checked here
            (stand-ins have random weights). 2.3 GB RAM, 0.3 GB download
     full:  google/flan-t5-base on all of dialogsum, 1,500 steps per strategy: for a GPU

@@ -26,15 +26,15 @@ integer `label`s from 0 to --num-labels - 1; a third of it is kept for validatio
 
 Time and memory:
     tiny:  about 35 s on 2 CPU cores (--mode compare; single 10 s) once the zoo is cached; 1 GB
-    class: distilbert/distilbert-base-uncased, 2,000 SST-2 reviews and 200 AG News items to
-           train, 80 steps of 16 per single-task run and 160 for one multi-task run (round-robin:
-           each task gets as many batches as alone; --strategies adds the other two, about 3
-           minutes each), validation every 40 steps: 320 steps and 14 passes over 500 reviews.
-           Measured on 2 CPU cores (this run alone) with real-size stand-ins: 5.6 minutes (0.7 to
-           0.8 s a step, 3 to 5 s a validation pass; real SST-2 sentences are longer, so expect
-           more); --mode single about 2 minutes, --mode multi (3 strategies) 9; a minute or two
-           on a GPU; 2 GB RAM, 0.3 GB download. Published recipes reach 85 to 88% on SST-2 in a
-           few hundred steps of 16; 80 steps land lower (not checked: stand-ins are random)
+    class: distilbert/distilbert-base-uncased, 2,000 SST-2 reviews and 200 AG News items to train,
+           80 steps of 16 per single-task run and 160 for one multi-task run (round-robin: each
+           task gets as many batches as alone; --strategies adds the other two, about 3 minutes
+           each), validation every 40 steps: 320 steps and 14 passes over 500 reviews. Measured on
+           2 CPU cores (this run alone) with real-size stand-ins: 5.6 and 7.2 min (0.7 to 0.8 s a
+           step, 3 to 5 s a validation pass; real SST-2 sentences are longer, so expect more);
+           --mode single about 2 minutes, --mode multi (3 strategies) 9; a minute or two on a GPU;
+           2 GB RAM, 0.3 GB download. Published recipes reach 85 to 88% on SST-2 in a few hundred
+           steps of 16; 80 steps land lower (not checked: stand-ins are random)
     full:  the same model on all of SST-2 and AG News (and all of Yelp's 38,000 test reviews
            for the held-out domain) with --max-steps 2000: for a GPU
 Writes results.json, confusion_sentiment.png, task_curves.png and single_vs_multi.png under

