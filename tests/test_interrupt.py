@@ -23,12 +23,20 @@ RUNS = {  # script, flags, the line that shows training has started, the hint ex
 }
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """In the child: SIGINT's default action, as a terminal gives it. A test run started in
+    the background (`nohup ... &`) passes SIGINT on as *ignored*, and Python then never raises
+    KeyboardInterrupt: the script ran to the end and exited 0 (seen in a clean-clone CI run)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt_when(script: str, flags: list[str], started: str, output_dir) -> tuple:
     """Start the script, wait for `started` on stdout, send SIGINT (what Ctrl-C sends)."""
     process = subprocess.Popen([sys.executable, str(ROOT / script), "--profile", "tiny",
                                 "--output-dir", str(output_dir), *flags], cwd=ROOT,
                                env=dict(os.environ, PYTHONUNBUFFERED="1"),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=ctrl_c_as_in_a_terminal)
     deadline = time.monotonic() + 240
     for line in process.stdout:  # the section heading printed just before training
         if started in line or time.monotonic() > deadline:
