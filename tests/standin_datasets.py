@@ -223,8 +223,9 @@ def yelp_rows(split: str, n: int, seed: int):
     from coursekit import data
     from datasets import Dataset
 
-    rng = random.Random(split_seed(seed, split))
-    sentences = data.heldout_reviews(4 * n, split_seed(seed, split))
+    split_rng_seed = split_seed(seed, split)
+    rng = random.Random(split_rng_seed)
+    sentences = data.heldout_reviews(4 * n, split_rng_seed)
     by_label = {label: [text for text, y in zip(sentences["text"], sentences["label"])
                         if y == label] for label in (0, 1)}
     labels = [i % 2 for i in range(n)]

@@ -106,7 +106,7 @@ def training_clock(seconds_before: float = 0.0):
 
         def on_save(self, args, state, control, **kwargs):
             where = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            if state.is_world_process_zero and where.is_dir():  # the one it just wrote
+            if where.is_dir():  # the one it just wrote (atomic: only the main process writes)
                 atomic.write_text(where / CLOCK_FILE, json.dumps({"seconds": self.seconds()}))
 
     return TrainingClock()
@@ -114,9 +114,11 @@ def training_clock(seconds_before: float = 0.0):
 
 def _seconds_in(checkpoint: str | None) -> float:
     """The training seconds a checkpoint holds (0 for a fresh start, or if it has none)."""
+    if checkpoint is None:
+        return 0.0
     try:
         return float(json.loads((Path(checkpoint) / CLOCK_FILE).read_text())["seconds"])
-    except (TypeError, OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError):
         return 0.0
 
 
